@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# The local stack: moto (DynamoDB + Secrets Manager) and the functions under `cargo lambda watch`.
+#
+#   scripts/local.sh up       start detached; returns once /scim/v2/ServiceProviderConfig answers
+#   scripts/local.sh dev      start, print a demo token, run the functions in the foreground
+#   scripts/local.sh down     stop everything `up` started
+#   scripts/local.sh token T  create tenant T if needed, issue a token, print it as the last line
+#   scripts/local.sh env      print the environment the stack's clients use
+#
+# STACK (default "dev") names the instance: each has its own ports and state folder, so
+# `make test` (STACK=test) can run while `make dev` is up.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+STACK="${STACK:-dev}"
+STATE="$ROOT/.local/$STACK"
+VENV="$ROOT/.tools/venv"
+if [[ "$STACK" == "test" ]]; then
+  DEFAULT_HTTP_PORT=9100; DEFAULT_AWS_PORT=5155
+else
+  DEFAULT_HTTP_PORT=9000; DEFAULT_AWS_PORT=5055
+fi
+HTTP_PORT="${SCIM_HTTP_PORT:-$DEFAULT_HTTP_PORT}"
+AWS_PORT="${SCIM_AWS_PORT:-$DEFAULT_AWS_PORT}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scim-serverless/target}"
+ADMIN="$CARGO_TARGET_DIR/debug/scim-admin"
+BASE_URL="http://127.0.0.1:$HTTP_PORT/scim/v2"
+
+# Everything the functions and the admin CLI need to reach the local stand-ins.
+write_env() {
+  mkdir -p "$STATE"
+  cat > "$STATE/env" <<ENV
+AWS_ENDPOINT_URL=http://127.0.0.1:$AWS_PORT
+AWS_ACCESS_KEY_ID=local
+AWS_SECRET_ACCESS_KEY=local
+AWS_REGION=us-east-1
+AWS_EC2_METADATA_DISABLED=true
+TABLE_NAME=scim-$STACK
+TOKEN_KEY_SECRET_ID=scim-$STACK-token-key
+SCIM_TOKEN_CACHE_SECONDS=${SCIM_TOKEN_CACHE_SECONDS:-2}
+SCIM_EXPOSE_CALL_COUNTS=1
+SCIM_DEFAULT_PROJECT_ROLE=${SCIM_DEFAULT_PROJECT_ROLE:-EDITOR}
+RUST_LOG=${RUST_LOG:-info}
+ENV
+}
+
+load_env() {
+  write_env
+  set -a
+  # shellcheck disable=SC1091
+  source "$STATE/env"
+  set +a
+}
+
+wait_for() { # url, seconds, what
+  local url="$1" limit="$2" what="$3" i code
+  for ((i = 0; i < limit * 4; i++)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$url" || true)
+    if [[ "$code" != "000" && "$code" != "502" && "$code" != "503" ]]; then
+      return 0
+    fi
+    sleep 0.25
+  done
+  echo "timed out waiting for $what at $url (last status $code)" >&2
+  return 1
+}
+
+is_running() { [[ -f "$1" ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# spawn NAME CMD...: runs CMD detached in its own session (so `down` can stop its whole process
+# group), logging to $STATE/NAME.log, with its pid in $STATE/NAME.pid.
+spawn() {
+  local name="$1"; shift
+  setsid bash -c 'echo $$ > "$0"; exec "$@"' "$STATE/$name.pid" "$@" \
+    > "$STATE/$name.log" 2>&1 < /dev/null &
+  for _ in $(seq 1 40); do [[ -s "$STATE/$name.pid" ]] && return 0; sleep 0.05; done
+}
+
+start_aws() {
+  if is_running "$STATE/moto.pid"; then return 0; fi
+  if [[ ! -x "$VENV/bin/moto_server" ]]; then
+    echo "missing $VENV/bin/moto_server: run 'make tools'" >&2
+    return 1
+  fi
+  spawn moto "$VENV/bin/moto_server" -H 127.0.0.1 -p "$AWS_PORT"
+  wait_for "http://127.0.0.1:$AWS_PORT/moto-api/" 60 "the local AWS server"
+}
+
+provision() {
+  cargo build --quiet --workspace --bins
+  "$ADMIN" create-table
+  "$ADMIN" create-secret
+}
+
+watch_cmd() {
+  echo "$VENV/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
+    -A 127.0.0.1 -P "$HTTP_PORT" --concurrency 4 --env-file "$STATE/env"
+}
+
+up() {
+  load_env
+  start_aws
+  provision
+  if ! is_running "$STATE/watch.pid"; then
+    # shellcheck disable=SC2046
+    (cd "$ROOT" && PATH="$VENV/bin:$PATH" spawn watch $(watch_cmd))
+  fi
+  if ! wait_for "$BASE_URL/ServiceProviderConfig" 600 "the functions"; then
+    tail -n 50 "$STATE/watch.log" >&2 || true
+    return 1
+  fi
+  echo "SCIM base URL: $BASE_URL"
+}
+
+stop_group() { # pidfile
+  local pidfile="$1" pid
+  [[ -f "$pidfile" ]] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
+    kill -KILL -- "-$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+down() {
+  stop_group "$STATE/watch.pid"
+  stop_group "$STATE/moto.pid"
+  # Function processes started by the watcher run in its process group; make sure none is left.
+  pkill -f "$CARGO_TARGET_DIR/debug/(users|groups|discovery)\$" 2>/dev/null || true
+  echo "local stack '$STACK' stopped"
+}
+
+token() {
+  local tenant="${1:-}"
+  if [[ -z "$tenant" ]]; then echo "usage: $0 token TENANT" >&2; return 2; fi
+  load_env
+  [[ -x "$ADMIN" ]] || cargo build --quiet --bin scim-admin
+  "$ADMIN" token issue --tenant "$tenant" --name "local" --create-tenant
+}
+
+dev() {
+  load_env
+  start_aws
+  trap 'stop_group "$STATE/moto.pid"' EXIT INT TERM
+  provision
+  local demo
+  demo=$("$ADMIN" token issue --tenant demo --name "make dev" --create-tenant 2>/dev/null | tail -n 1)
+  cat <<MSG
+
+  SCIM base URL : $BASE_URL
+  Demo tenant   : demo
+  Bearer token  : $demo
+
+  Try: curl -H "Authorization: Bearer $demo" $BASE_URL/ServiceProviderConfig
+  More tokens:   make token TENANT=<name>      Stop: Ctrl-C
+
+MSG
+  cd "$ROOT"
+  PATH="$VENV/bin:$PATH" $(watch_cmd)
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  dev) dev ;;
+  token) shift; token "$@" ;;
+  env) load_env; cat "$STATE/env"; echo "SCIM_BASE_URL=$BASE_URL"; echo "SCIM_ADMIN_BIN=$ADMIN" ;;
+  *) echo "usage: $0 up|down|dev|token TENANT|env" >&2; exit 2 ;;
+esac

@@ -1,0 +1,13 @@
+//! The SCIM 2.0 core (RFC 7643, RFC 7644): schemas, resource codec, filters, PATCH and errors.
+//!
+//! Nothing here knows about AWS or HTTP; everything is testable without a network.
+
+pub mod codec;
+pub mod datetime;
+pub mod error;
+pub mod filter;
+pub mod ids;
+pub mod patch;
+pub mod schema;
+
+pub use error::{ScimError, ScimType};

@@ -1,0 +1,191 @@
+//! Helpers shared by the integration tests: schemas, sample resources and the PATCH fixture
+//! runner.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use scim_core::filter::Filter;
+use scim_core::patch::{MemberChange, PatchRequest};
+use scim_core::schema::{ResourceSchema, Schemas, DEFAULT_PLATFORM_SCHEMA};
+use serde_json::{json, Value};
+
+pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+
+pub fn schemas() -> Schemas {
+    Schemas::new(DEFAULT_PLATFORM_SCHEMA)
+}
+
+pub fn user_filter(input: &str) -> Filter {
+    Filter::parse(input, &schemas().user).unwrap_or_else(|e| panic!("{input}: {e:?}"))
+}
+
+pub fn group_filter(input: &str) -> Filter {
+    Filter::parse(input, &schemas().group).unwrap_or_else(|e| panic!("{input}: {e:?}"))
+}
+
+/// The `scimType` of a failed user filter parse.
+pub fn user_filter_error(input: &str) -> (Option<&'static str>, String) {
+    match Filter::parse(input, &schemas().user) {
+        Ok(f) => panic!("{input} parsed as {f}"),
+        Err(e) => (e.scim_type().map(|t| t.as_str()), e.detail()),
+    }
+}
+
+/// Barbara Jensen, after RFC 7643 section 8.2, with the enterprise extension.
+pub fn bjensen() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
+        "id": "2819c223-7f76-453a-919d-413861904646",
+        "externalId": "bjensen",
+        "userName": "bjensen",
+        "name": {"formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen", "givenName": "Barbara"},
+        "displayName": "Babs Jensen",
+        "title": "Tour Guide",
+        "userType": "Employee",
+        "active": true,
+        "emails": [
+            {"value": "bjensen@example.com", "type": "work", "primary": true},
+            {"value": "babs@jensen.org", "type": "home"}
+        ],
+        "ims": [{"value": "someaimhandle", "type": "aim"}],
+        "meta": {
+            "resourceType": "User",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z"
+        },
+        ENTERPRISE: {
+            "employeeNumber": "701984",
+            "department": "Tour Operations",
+            "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
+        }
+    })
+}
+
+/// An intern without a title, modified after bjensen.
+pub fn jomalley() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "c3a26dd3-27a0-4dec-a2ac-ce211e105f97",
+        "externalId": "JOMALLEY",
+        "userName": "Jomalley",
+        "name": {"familyName": "O'Malley", "givenName": "Jo"},
+        "userType": "Intern",
+        "active": false,
+        "emails": [{"value": "jo@example.org", "type": "work"}],
+        "ims": [{"value": "jo@foo.com", "type": "xmpp"}],
+        "meta": {"resourceType": "User", "created": "2011-06-01T00:00:00Z", "lastModified": "2012-01-01T00:00:00+01:00"}
+    })
+}
+
+/// A contractor modified before bjensen.
+pub fn csmith() -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "id": "08e1d05d-121c-4561-8b96-473d93df9210",
+        "userName": "csmith",
+        "title": "Contractor",
+        "userType": "Contractor",
+        "active": "True",
+        "emails": [{"value": "c@other.net", "type": "home"}],
+        "meta": {"resourceType": "User", "created": "2009-01-01T00:00:00Z", "lastModified": "2010-01-01T00:00:00Z"}
+    })
+}
+
+/// The `userName`s of the sample users `input` matches.
+pub fn matching_users(input: &str) -> Vec<String> {
+    let filter = user_filter(input);
+    [bjensen(), jomalley(), csmith()]
+        .iter()
+        .filter(|u| filter.matches(u))
+        .map(|u| u["userName"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn load_fixture(name: &str) -> Value {
+    let path = fixtures_dir().join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn schema_for<'a>(schemas: &'a Schemas, fixture: &Value) -> &'a ResourceSchema {
+    match fixture["resourceType"].as_str() {
+        Some("Group") => &schemas.group,
+        _ => &schemas.user,
+    }
+}
+
+fn member_change_json(change: &MemberChange) -> Value {
+    match change {
+        MemberChange::Add(ids) => json!({"add": ids}),
+        MemberChange::Remove(ids) => json!({"remove": ids}),
+        MemberChange::RemoveAll => json!("removeAll"),
+        MemberChange::ReplaceAll(ids) => json!({"replaceAll": ids}),
+    }
+}
+
+/// Runs a PATCH fixture:
+/// `{"resourceType", "before", "request", "after"?, "memberChanges"?, "error"?: {"scimType"}}`.
+/// Groups have their member operations split off first (members are stored outside the
+/// document); `memberChanges` lists them as `{"add": [..]}`, `{"remove": [..]}`, `"removeAll"`,
+/// `{"replaceAll": [..]}`.
+pub fn run_fixture(name: &str) {
+    let fixture = load_fixture(name);
+    let schemas = schemas();
+    let schema = schema_for(&schemas, &fixture);
+    let result = PatchRequest::parse(&fixture["request"], schema).and_then(|req| {
+        let (req, changes) = if schema.kind == scim_core::schema::ResourceKind::Group {
+            req.split_members()?
+        } else {
+            (req, Vec::new())
+        };
+        let mut doc = fixture["before"].clone();
+        req.apply(&mut doc, schema)?;
+        Ok((doc, changes))
+    });
+    match (fixture.get("error"), result) {
+        (Some(expected), Err(err)) => {
+            assert_eq!(
+                Some(err.scim_type().map_or("", |t| t.as_str())),
+                expected["scimType"].as_str(),
+                "{name}: {err:?}"
+            );
+            assert_eq!(err.status(), 400, "{name}");
+        }
+        (Some(expected), Ok((doc, _))) => panic!("{name}: expected {expected}, got {doc:#}"),
+        (None, Err(err)) => panic!("{name}: {err:?}"),
+        (None, Ok((doc, changes))) => {
+            assert_eq!(doc, fixture["after"], "{name}: document\n{doc:#}");
+            let changes: Vec<Value> = changes.iter().map(member_change_json).collect();
+            let expected = fixture.get("memberChanges").cloned().unwrap_or(json!([]));
+            assert_eq!(Value::Array(changes), expected, "{name}: member changes");
+        }
+    }
+}
+
+/// Every fixture file, relative to the fixtures directory.
+pub fn all_fixtures() -> Vec<String> {
+    let mut out = Vec::new();
+    let root = fixtures_dir();
+    let mut dirs = vec![root.clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(
+                    path.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,177 @@
+//! The application: configuration, clients and schemas built once per cold start, and the one
+//! request pipeline every function shares (size limit, routing, authentication, dispatch,
+//! error mapping, logging).
+
+use std::time::{Duration, Instant};
+
+use scim_core::schema::Schemas;
+use scim_core::ScimError;
+use scim_store::tokens::TokenHasher;
+use scim_store::{Principal, Store};
+
+use crate::auth::Authenticator;
+use crate::config::Config;
+use crate::http::{Method, Request, Response};
+use crate::routes::{Family, Route};
+
+/// Everything a request handler may use.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub schemas: Schemas,
+    pub auth: Authenticator,
+}
+
+/// Per-request facts the handlers share.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub principal: Principal,
+    /// Absolute base URL, e.g. `https://api.example.com/scim/v2`.
+    pub base_url: String,
+    /// The request's timestamp (RFC 3339), used for `meta` and `last_used`.
+    pub now: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("could not read the token key secret: {0}")]
+    Secret(String),
+    #[error(transparent)]
+    WeakKey(#[from] scim_store::tokens::WeakKey),
+}
+
+impl App {
+    /// Builds the app from the environment: one SDK config, one secret read, one store.
+    pub async fn from_env() -> Result<Self, StartupError> {
+        let config = Config::from_env()?;
+        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .load()
+            .await;
+        let key = fetch_token_key(&sdk, &config.token_key_secret_id).await?;
+        let hasher = TokenHasher::new(key.as_bytes())?;
+        let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), config.table.clone());
+        Ok(Self::new(config, store, hasher))
+    }
+
+    pub fn new(config: Config, store: Store, hasher: TokenHasher) -> Self {
+        let schemas = Schemas::new(&config.platform_schema_urn);
+        let auth = Authenticator::new(hasher, Duration::from_secs(config.token_cache_seconds));
+        Self {
+            config,
+            store,
+            schemas,
+            auth,
+        }
+    }
+
+    /// Handles one request for a function of `family`. Never fails: every error becomes a SCIM
+    /// Error response.
+    pub async fn handle(&self, family: Family, request: Request, request_id: &str) -> Response {
+        let started = Instant::now();
+        let calls_before = self.store.calls();
+        let route = Route::parse(&request.path);
+        let outcome = self.dispatch(family, route.as_ref(), &request).await;
+        let (mut response, principal) = match outcome {
+            Ok((response, principal)) => (response, principal),
+            Err((err, principal)) => (Response::error(&err), principal),
+        };
+        let calls = self.store.calls().saturating_sub(calls_before);
+        if self.config.expose_call_counts {
+            response = response.with_header("x-scim-dynamodb-calls", calls.to_string());
+        }
+        tracing::info!(
+            request_id,
+            tenant = principal.as_ref().map(|p| p.tenant.as_str()),
+            token_prefix = principal.as_ref().map(|p| p.token_prefix.as_str()),
+            method = ?request.method,
+            route = route.as_ref().map(Route::name).unwrap_or("unknown"),
+            resource_id = route.as_ref().ok().and_then(resource_id),
+            status = response.status,
+            dynamodb_calls = calls,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "request"
+        );
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        family: Family,
+        route: Result<&Route, &ScimError>,
+        request: &Request,
+    ) -> Result<(Response, Option<Principal>), (ScimError, Option<Principal>)> {
+        let route = route.map_err(|e| (e.clone(), None))?;
+        if route.family() != family {
+            return Err((ScimError::NotFound("No such endpoint.".into()), None));
+        }
+        if !route.allows(request.method) || request.method == Method::Other {
+            return Err((
+                ScimError::MethodNotAllowed(format!(
+                    "{:?} is not supported on {}.",
+                    request.method,
+                    route.name()
+                )),
+                None,
+            ));
+        }
+        if request.body.len() > self.config.max_payload_bytes {
+            return Err((
+                ScimError::PayloadTooLarge(format!(
+                    "The request body exceeds {} bytes.",
+                    self.config.max_payload_bytes
+                )),
+                None,
+            ));
+        }
+        let now = scim_core::datetime::format(time::OffsetDateTime::now_utc());
+        let principal = self
+            .auth
+            .authenticate(&self.store, request, &now)
+            .await
+            .map_err(|e| (e, None))?;
+        let ctx = Ctx {
+            principal: principal.clone(),
+            base_url: request.base_url(self.config.public_base_url.as_deref()),
+            now,
+        };
+        let result = match family {
+            Family::Users => crate::users::handle(self, &ctx, route, request).await,
+            Family::Groups => crate::groups::handle(self, &ctx, route, request).await,
+            Family::Discovery => crate::discovery::handle(self, &ctx, route),
+        };
+        match result {
+            Ok(response) => Ok((response, Some(principal))),
+            Err(err) => Err((err, Some(principal))),
+        }
+    }
+}
+
+fn resource_id(route: &Route) -> Option<&str> {
+    match route {
+        Route::User(id) | Route::Group(id) => Some(id.as_str()),
+        _ => None,
+    }
+}
+
+async fn fetch_token_key(
+    sdk: &aws_config::SdkConfig,
+    secret_id: &str,
+) -> Result<String, StartupError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    let out = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            StartupError::Secret(format!(
+                "{}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            ))
+        })?;
+    out.secret_string
+        .ok_or_else(|| StartupError::Secret("the secret has no string value".into()))
+}

@@ -1,0 +1,121 @@
+//! Deployment configuration, read once per cold start from the environment.
+
+use scim_core::schema::DEFAULT_PLATFORM_SCHEMA;
+
+/// Project roles a group's members may get.
+pub const PROJECT_ROLES: &[&str] = &["ADMIN", "EDITOR", "VIEWER"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `TABLE_NAME`.
+    pub table: String,
+    /// `TOKEN_KEY_SECRET_ID`: the Secrets Manager secret holding the token HMAC key.
+    pub token_key_secret_id: String,
+    /// `SCIM_PUBLIC_BASE_URL`: the base URL to put in `meta.location` (otherwise derived from
+    /// the request's Host header).
+    pub public_base_url: Option<String>,
+    /// `SCIM_PLATFORM_SCHEMA_URN`: the custom extension's URN.
+    pub platform_schema_urn: String,
+    /// `SCIM_DEFAULT_PROJECT_ROLE`: ADMIN, EDITOR (default) or VIEWER.
+    pub default_project_role: String,
+    /// `SCIM_TOKEN_CACHE_SECONDS`: how long a verified token is trusted without a table read.
+    pub token_cache_seconds: u64,
+    /// `SCIM_MAX_PAYLOAD_BYTES`: largest request body accepted (advertised as maxPayloadSize).
+    pub max_payload_bytes: usize,
+    /// `SCIM_EXPOSE_CALL_COUNTS`: add `x-scim-dynamodb-calls` to responses (local and test runs).
+    pub expose_call_counts: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} is required")]
+    Missing(&'static str),
+    #[error("environment variable {0} is invalid: {1}")]
+    Invalid(&'static str, String),
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads the configuration through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let default_project_role = get("SCIM_DEFAULT_PROJECT_ROLE")
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "EDITOR".into())
+            .to_ascii_uppercase();
+        if !PROJECT_ROLES.contains(&default_project_role.as_str()) {
+            return Err(ConfigError::Invalid(
+                "SCIM_DEFAULT_PROJECT_ROLE",
+                format!("{default_project_role} is not one of ADMIN, EDITOR, VIEWER"),
+            ));
+        }
+        let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
+            match get(name).filter(|v| !v.is_empty()) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| ConfigError::Invalid(name, format!("{v} is not a number"))),
+            }
+        };
+        Ok(Self {
+            table: required("TABLE_NAME")?,
+            token_key_secret_id: required("TOKEN_KEY_SECRET_ID")?,
+            public_base_url: get("SCIM_PUBLIC_BASE_URL").filter(|v| !v.is_empty()),
+            platform_schema_urn: get("SCIM_PLATFORM_SCHEMA_URN")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| DEFAULT_PLATFORM_SCHEMA.into()),
+            default_project_role,
+            token_cache_seconds: number("SCIM_TOKEN_CACHE_SECONDS", 60)?,
+            max_payload_bytes: usize::try_from(number("SCIM_MAX_PAYLOAD_BYTES", 1_048_576)?)
+                .unwrap_or(1_048_576),
+            expose_call_counts: get("SCIM_EXPOSE_CALL_COUNTS")
+                .is_some_and(|v| v == "1" || v == "true"),
+        })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_apply_when_optional_settings_are_absent() {
+        let c =
+            Config::from_lookup(env(&[("TABLE_NAME", "t"), ("TOKEN_KEY_SECRET_ID", "s")])).unwrap();
+        assert_eq!(c.default_project_role, "EDITOR");
+        assert_eq!(c.token_cache_seconds, 60);
+        assert_eq!(c.platform_schema_urn, DEFAULT_PLATFORM_SCHEMA);
+    }
+
+    #[test]
+    fn an_unknown_project_role_is_a_configuration_error() {
+        let err = Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("TOKEN_KEY_SECRET_ID", "s"),
+            ("SCIM_DEFAULT_PROJECT_ROLE", "OWNER"),
+        ]));
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn the_table_name_is_required() {
+        assert!(Config::from_lookup(env(&[("TOKEN_KEY_SECRET_ID", "s")])).is_err());
+    }
+}

@@ -1,0 +1,94 @@
+//! Discovery (RFC 7644 section 4): ServiceProviderConfig, ResourceTypes and Schemas. The
+//! schemas served are the same tables the Users and Groups code validates against.
+
+use scim_core::schema::{ResourceSchema, Schema};
+use scim_core::ScimError;
+use serde_json::{json, Value};
+
+use crate::app::{App, Ctx};
+use crate::http::Response;
+use crate::list::{list_response, MAX_COUNT};
+use crate::routes::Route;
+
+pub fn handle(app: &App, ctx: &Ctx, route: &Route) -> Result<Response, ScimError> {
+    let base = ctx.base_url.as_str();
+    let body = match route {
+        Route::ServiceProviderConfig => service_provider_config(app, base),
+        Route::ResourceTypes => {
+            let types: Vec<Value> = [&app.schemas.user, &app.schemas.group]
+                .into_iter()
+                .map(|rs| resource_type(rs, base))
+                .collect();
+            list_response(types.len(), 1, types)
+        }
+        Route::ResourceType(name) => [&app.schemas.user, &app.schemas.group]
+            .into_iter()
+            .find(|rs| rs.kind.name().eq_ignore_ascii_case(name))
+            .map(|rs| resource_type(rs, base))
+            .ok_or_else(|| ScimError::NotFound(format!("No resource type `{}`.", clip(name))))?,
+        Route::Schemas => {
+            let all: Vec<Value> = app.schemas.all().map(|s| s.to_json(base)).collect();
+            list_response(all.len(), 1, all)
+        }
+        Route::Schema(id) => app
+            .schemas
+            .all()
+            .find(|s: &&Schema| s.id.eq_ignore_ascii_case(id))
+            .map(|s| s.to_json(base))
+            .ok_or_else(|| ScimError::NotFound(format!("No schema `{}`.", clip(id))))?,
+        _ => return Err(ScimError::NotFound("No such endpoint.".into())),
+    };
+    Ok(Response::json(200, body))
+}
+
+fn clip(text: &str) -> String {
+    text.chars().take(100).filter(|c| !c.is_control()).collect()
+}
+
+/// RFC 7643 section 5: only what works is advertised.
+fn service_provider_config(app: &App, base: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "https://github.com/",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": app.config.max_payload_bytes},
+        "filter": {"supported": true, "maxResults": MAX_COUNT},
+        "changePassword": {"supported": false},
+        "sort": {"supported": true},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "Bearer token",
+            "description": "A tenant token issued by the platform's administrators, sent as `Authorization: Bearer <token>`.",
+            "primary": true,
+        }],
+        "maxPayloadSize": app.config.max_payload_bytes,
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base}/ServiceProviderConfig"),
+        },
+    })
+}
+
+/// RFC 7643 section 6.
+fn resource_type(rs: &ResourceSchema, base: &str) -> Value {
+    let extensions: Vec<Value> = rs
+        .extensions
+        .iter()
+        .map(|e| json!({"schema": e.id, "required": false}))
+        .collect();
+    let name = rs.kind.name();
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": name,
+        "name": name,
+        "endpoint": rs.kind.endpoint(),
+        "description": match name { "User" => "Platform users", _ => "Groups, provisioned as platform projects" },
+        "schema": rs.core.id,
+        "schemaExtensions": extensions,
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": format!("{base}/ResourceTypes/{name}"),
+        },
+    })
+}

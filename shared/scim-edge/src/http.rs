@@ -1,0 +1,134 @@
+//! Transport-neutral request and response types. The Lambda glue converts to and from these;
+//! everything behind them is testable without lambda_http.
+
+use std::collections::BTreeMap;
+
+use scim_core::ScimError;
+use serde_json::Value;
+
+/// `application/scim+json`, the media type of every SCIM body (RFC 7644 section 3.1).
+pub const SCIM_JSON: &str = "application/scim+json";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Put,
+    Patch,
+    Delete,
+    Other,
+}
+
+/// What the SCIM handlers need from an HTTP request.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    /// The raw path, e.g. `/scim/v2/Users/123`.
+    pub path: String,
+    /// Query parameters, names as sent.
+    pub query: Vec<(String, String)>,
+    /// Lowercased header names.
+    pub headers: BTreeMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    /// A query parameter, matched case-insensitively (clients send `startindex`, `Count`).
+    pub fn query_param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The absolute base URL of the SCIM API (`https://host/scim/v2`), from the configured
+    /// public URL or else from the request's host.
+    pub fn base_url(&self, configured: Option<&str>) -> String {
+        if let Some(base) = configured {
+            return base.trim_end_matches('/').to_string();
+        }
+        let host = self.header("host").unwrap_or("localhost");
+        let proto = self.header("x-forwarded-proto").unwrap_or(
+            if host.starts_with("127.") || host.starts_with("localhost") {
+                "http"
+            } else {
+                "https"
+            },
+        );
+        let prefix = self
+            .path
+            .find("/scim/v2")
+            .and_then(|i| self.path.get(..i))
+            .unwrap_or("");
+        format!("{proto}://{host}{prefix}/scim/v2")
+    }
+
+    /// Parses the body as JSON. Both `application/scim+json` and `application/json` are
+    /// accepted (Okta's own test sends the latter).
+    pub fn json_body(&self) -> Result<Value, ScimError> {
+        if let Some(ct) = self.header("content-type") {
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if !media.is_empty() && media != SCIM_JSON && media != "application/json" {
+                return Err(ScimError::UnsupportedMediaType(format!(
+                    "Content-Type `{media}` is not supported; send application/scim+json."
+                )));
+            }
+        }
+        if self.body.is_empty() {
+            return Err(ScimError::invalid_syntax("The request body is empty."));
+        }
+        crate::json::parse_strict(&self.body)
+    }
+}
+
+/// What a SCIM handler answers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl Response {
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    /// The SCIM Error response for `err` (RFC 7644 section 3.12).
+    pub fn error(err: &ScimError) -> Self {
+        let mut response = Self::json(err.status(), err.to_json());
+        if err.status() == 401 {
+            response = response.with_header("www-authenticate", "Bearer realm=\"scim\"");
+        }
+        if let Some(secs) = err.retry_after() {
+            response = response.with_header("retry-after", secs.to_string());
+        }
+        response
+    }
+}

@@ -1,0 +1,102 @@
+//! The Lambda glue: converting API Gateway events to [`Request`] and [`Response`] back, JSON
+//! logs, and the runtime loop. Each function's `main` is one call to [`run`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use lambda_http::{service_fn, Body, Error, RequestExt};
+
+use crate::app::App;
+use crate::http::{Method, Request, Response, SCIM_JSON};
+use crate::routes::Family;
+
+/// Starts JSON logging, builds the app once, and serves requests for `family` forever.
+pub async fn run(family: Family) -> Result<(), Error> {
+    init_tracing();
+    let app = Arc::new(App::from_env().await.map_err(|e| {
+        tracing::error!(error = %e, "cold start failed");
+        Error::from(e.to_string())
+    })?);
+    lambda_http::run(service_fn(move |event: lambda_http::Request| {
+        let app = Arc::clone(&app);
+        async move {
+            let request_id = event
+                .lambda_context_ref()
+                .map(|c| c.request_id.clone())
+                .unwrap_or_default();
+            let request = convert_request(event);
+            let response = app.handle(family, request, &request_id).await;
+            convert_response(response)
+        }
+    }))
+    .await
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_current_span(false)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+fn convert_request(event: lambda_http::Request) -> Request {
+    let method = match *event.method() {
+        lambda_http::http::Method::GET => Method::Get,
+        lambda_http::http::Method::POST => Method::Post,
+        lambda_http::http::Method::PUT => Method::Put,
+        lambda_http::http::Method::PATCH => Method::Patch,
+        lambda_http::http::Method::DELETE => Method::Delete,
+        _ => Method::Other,
+    };
+    let path = event.raw_http_path().to_string();
+    let query = event
+        .query_string_parameters_ref()
+        .map(|q| {
+            q.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let headers: BTreeMap<String, String> = event
+        .headers()
+        .iter()
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_ascii_lowercase(), v.to_string()))
+        })
+        .collect();
+    let body = match event.into_body() {
+        Body::Empty => Vec::new(),
+        Body::Text(t) => t.into_bytes(),
+        Body::Binary(b) => b,
+        _ => Vec::new(),
+    };
+    Request {
+        method,
+        path,
+        query,
+        headers,
+        body,
+    }
+}
+
+fn convert_response(response: Response) -> Result<lambda_http::Response<Body>, Error> {
+    let mut builder = lambda_http::Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    let body = match &response.body {
+        Some(json) => {
+            builder = builder.header("content-type", SCIM_JSON);
+            Body::Text(json.to_string())
+        }
+        None => Body::Empty,
+    };
+    Ok(builder.body(body)?)
+}

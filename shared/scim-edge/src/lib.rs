@@ -1,0 +1,18 @@
+//! The edge of the SCIM service: configuration, authentication, the Users, Groups and discovery
+//! handlers over transport-neutral requests, and the thin Lambda glue.
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod discovery;
+pub mod errors;
+pub mod groups;
+pub mod http;
+pub mod json;
+pub mod lambda;
+pub mod list;
+pub mod render;
+pub mod routes;
+pub mod users;
+
+pub use routes::Family;

@@ -1,0 +1,369 @@
+//! Query parameters shared by GET on a collection and POST `.search` (RFC 7644 sections
+//! 3.4.2, 3.4.3): filter, paging, sorting and attribute projection, and the ListResponse.
+
+use scim_core::filter::{AttrPath, Filter};
+use scim_core::schema::ResourceSchema;
+use scim_core::ScimError;
+use serde_json::{json, Map, Value};
+
+use crate::http::Request;
+
+/// Page size when the client sends no `count`.
+pub const DEFAULT_COUNT: usize = 100;
+/// Largest page served (advertised as `filter.maxResults`); larger counts are reduced to it.
+pub const MAX_COUNT: usize = 1000;
+/// Largest `startIndex` accepted: offset paging past this is refused rather than scanned.
+pub const MAX_START_INDEX: usize = 1_000_000;
+/// Most resources a filter that no index answers may examine (400 `tooMany` beyond).
+pub const MAX_FILTER_SCAN: usize = 10_000;
+
+pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+
+/// A parsed list or search request.
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub filter: Option<Filter>,
+    /// 1-based.
+    pub start_index: usize,
+    pub count: usize,
+    pub sort_by: Option<AttrPath>,
+    pub descending: bool,
+    pub projection: Projection,
+}
+
+/// `attributes` / `excludedAttributes` (RFC 7644 section 3.9).
+#[derive(Debug, Clone, Default)]
+pub struct Projection {
+    pub attributes: Vec<Selector>,
+    pub excluded: Vec<Selector>,
+}
+
+/// One entry of `attributes`/`excludedAttributes`: an attribute path or a whole extension.
+#[derive(Debug, Clone)]
+pub enum Selector {
+    Path(AttrPath),
+    Extension(String),
+}
+
+impl ListQuery {
+    /// From GET query parameters.
+    pub fn from_query(request: &Request, schema: &ResourceSchema) -> Result<Self, ScimError> {
+        Self::build(
+            request.query_param("filter"),
+            request.query_param("startIndex").map(Value::from),
+            request.query_param("count").map(Value::from),
+            request.query_param("sortBy"),
+            request.query_param("sortOrder"),
+            Projection::from_request(request, schema)?,
+            schema,
+        )
+    }
+
+    /// From a POST `.search` body (RFC 7644 section 3.4.3).
+    pub fn from_search(body: &Value, schema: &ResourceSchema) -> Result<Self, ScimError> {
+        let obj = body.as_object().ok_or_else(|| {
+            ScimError::invalid_syntax("The search request must be a JSON object.")
+        })?;
+        let get = |name: &str| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v)
+        };
+        let text = |name: &str| -> Result<Option<String>, ScimError> {
+            match get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>()
+                    .map(|v| Some(v.join(",")))
+                    .ok_or_else(|| ScimError::invalid_value(format!("`{name}` must be strings."))),
+                Some(_) => Err(ScimError::invalid_value(format!(
+                    "`{name}` must be a string."
+                ))),
+            }
+        };
+        let projection = Projection::parse(
+            text("attributes")?.as_deref(),
+            text("excludedAttributes")?.as_deref(),
+            schema,
+        )?;
+        Self::build(
+            text("filter")?.as_deref(),
+            get("startIndex").cloned(),
+            get("count").cloned(),
+            text("sortBy")?.as_deref(),
+            text("sortOrder")?.as_deref(),
+            projection,
+            schema,
+        )
+    }
+
+    fn build(
+        filter: Option<&str>,
+        start_index: Option<Value>,
+        count: Option<Value>,
+        sort_by: Option<&str>,
+        sort_order: Option<&str>,
+        projection: Projection,
+        schema: &ResourceSchema,
+    ) -> Result<Self, ScimError> {
+        let filter = match filter.map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(Filter::parse(text, schema)?),
+        };
+        // RFC 7644 3.4.2.4: startIndex < 1 is read as 1, a negative count as 0.
+        let start_index = integer("startIndex", start_index)?.map_or(1, |n| n.max(1));
+        if start_index > MAX_START_INDEX as i64 {
+            return Err(ScimError::invalid_value(format!(
+                "startIndex may be at most {MAX_START_INDEX}."
+            )));
+        }
+        let count = integer("count", count)?
+            .map_or(DEFAULT_COUNT, |n| n.clamp(0, MAX_COUNT as i64) as usize);
+        let sort_by = match sort_by.map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(AttrPath::parse(text, schema)?),
+        };
+        let descending = match sort_order.map(|s| s.trim().to_ascii_lowercase()) {
+            None => false,
+            Some(o) if o.is_empty() || o == "ascending" => false,
+            Some(o) if o == "descending" => true,
+            Some(_) => {
+                return Err(ScimError::invalid_value(
+                    "sortOrder must be `ascending` or `descending`.",
+                ))
+            }
+        };
+        Ok(Self {
+            filter,
+            start_index: start_index as usize,
+            count,
+            sort_by,
+            descending,
+            projection,
+        })
+    }
+}
+
+/// Reads an integer parameter sent as a number or a numeric string.
+fn integer(name: &str, value: Option<Value>) -> Result<Option<i64>, ScimError> {
+    let invalid = || ScimError::invalid_value(format!("`{name}` must be an integer."));
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n.as_i64().map(Some).ok_or_else(invalid),
+        Some(Value::String(s)) => {
+            let s = s.trim();
+            if s.is_empty() {
+                return Ok(None);
+            }
+            // Saturate huge values instead of failing: `count=99999999999` means "as many as
+            // you serve".
+            match s.parse::<i64>() {
+                Ok(n) => Ok(Some(n)),
+                Err(_) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(i64::MAX)),
+                Err(_) => Err(invalid()),
+            }
+        }
+        Some(_) => Err(invalid()),
+    }
+}
+
+impl Projection {
+    pub fn from_request(request: &Request, schema: &ResourceSchema) -> Result<Self, ScimError> {
+        Self::parse(
+            request.query_param("attributes"),
+            request.query_param("excludedAttributes"),
+            schema,
+        )
+    }
+
+    pub fn parse(
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+        schema: &ResourceSchema,
+    ) -> Result<Self, ScimError> {
+        let parse = |text: Option<&str>| -> Result<Vec<Selector>, ScimError> {
+            let Some(text) = text else {
+                return Ok(Vec::new());
+            };
+            text.split(',')
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| match schema.extension(t) {
+                    Some(ext) => Ok(Selector::Extension(ext.id.clone())),
+                    None => AttrPath::parse(t, schema).map(Selector::Path),
+                })
+                .collect()
+        };
+        Ok(Self {
+            attributes: parse(attributes)?,
+            excluded: parse(excluded)?,
+        })
+    }
+
+    /// Whether the top-level attribute `name` (core schema) will be in the output; lets the
+    /// caller skip reading it (`excludedAttributes=members` reads no member item).
+    pub fn wants(&self, name: &str) -> bool {
+        let names = |s: &Selector| matches!(s, Selector::Path(p) if p.extension.is_none() && p.attr.eq_ignore_ascii_case(name));
+        let whole = |s: &Selector| matches!(s, Selector::Path(p) if p.extension.is_none() && p.attr.eq_ignore_ascii_case(name) && p.sub_attr.is_none());
+        if !self.attributes.is_empty() {
+            return self.attributes.iter().any(names);
+        }
+        !self.excluded.iter().any(whole)
+    }
+
+    /// Applies the projection to a rendered resource. `id` and `schemas` are always returned
+    /// (RFC 7643 section 7, `returned: always`).
+    pub fn apply(&self, resource: Value) -> Value {
+        let Value::Object(mut full) = resource else {
+            return resource;
+        };
+        if !self.attributes.is_empty() {
+            let mut out = Map::new();
+            for key in ["schemas", "id"] {
+                if let Some(v) = full.get(key) {
+                    out.insert(key.into(), v.clone());
+                }
+            }
+            for selector in &self.attributes {
+                copy_selected(&full, &mut out, selector);
+            }
+            full = out;
+        }
+        for selector in &self.excluded {
+            remove_selected(&mut full, selector);
+        }
+        Value::Object(full)
+    }
+}
+
+fn container_key(path: &AttrPath) -> Option<&str> {
+    path.extension.as_deref()
+}
+
+fn copy_selected(from: &Map<String, Value>, to: &mut Map<String, Value>, selector: &Selector) {
+    match selector {
+        Selector::Extension(urn) => {
+            if let Some(v) = from.get(urn) {
+                to.insert(urn.clone(), v.clone());
+            }
+        }
+        Selector::Path(path) => {
+            let source = match container_key(path) {
+                Some(urn) => from.get(urn).and_then(Value::as_object),
+                None => Some(from),
+            };
+            let Some(value) = source.and_then(|s| s.get(path.attr)) else {
+                return;
+            };
+            let picked = match path.sub_attr {
+                None => value.clone(),
+                Some(sub) => match value {
+                    Value::Array(items) => Value::Array(
+                        items
+                            .iter()
+                            .filter_map(|i| i.get(sub).map(|v| json!({ sub: v })))
+                            .collect(),
+                    ),
+                    Value::Object(o) => match o.get(sub) {
+                        Some(v) => json!({ sub: v }),
+                        None => return,
+                    },
+                    _ => return,
+                },
+            };
+            let target = match container_key(path) {
+                Some(urn) => match to
+                    .entry(urn.to_string())
+                    .or_insert_with(|| Value::Object(Map::new()))
+                {
+                    Value::Object(o) => o,
+                    _ => return,
+                },
+                None => to,
+            };
+            match (target.get_mut(path.attr), picked) {
+                (Some(Value::Object(existing)), Value::Object(new)) => existing.extend(new),
+                (_, picked) => {
+                    target.insert(path.attr.to_string(), picked);
+                }
+            }
+        }
+    }
+}
+
+fn remove_selected(resource: &mut Map<String, Value>, selector: &Selector) {
+    match selector {
+        Selector::Extension(urn) => {
+            resource.remove(urn);
+        }
+        Selector::Path(path) => {
+            if path.extension.is_none() && matches!(path.attr, "id" | "schemas") {
+                return;
+            }
+            let target = match container_key(path) {
+                Some(urn) => match resource.get_mut(urn) {
+                    Some(Value::Object(o)) => o,
+                    _ => return,
+                },
+                None => resource,
+            };
+            match path.sub_attr {
+                None => {
+                    target.remove(path.attr);
+                }
+                Some(sub) => match target.get_mut(path.attr) {
+                    Some(Value::Array(items)) => {
+                        for item in items.iter_mut() {
+                            if let Value::Object(o) = item {
+                                o.remove(sub);
+                            }
+                        }
+                    }
+                    Some(Value::Object(o)) => {
+                        o.remove(sub);
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+}
+
+/// A ListResponse (RFC 7644 section 3.4.2).
+pub fn list_response(total: usize, start_index: usize, resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "startIndex": start_index,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    })
+}
+
+/// Filters, sorts and pages rendered resources held in memory.
+pub fn page_in_memory(mut items: Vec<Value>, query: &ListQuery) -> (usize, Vec<Value>) {
+    if let Some(filter) = &query.filter {
+        items.retain(|i| filter.matches(i));
+    }
+    if let Some(sort) = &query.sort_by {
+        items.sort_by(|a, b| {
+            let o = sort.compare_resources(a, b);
+            if query.descending {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    let total = items.len();
+    let page = items
+        .into_iter()
+        .skip(query.start_index - 1)
+        .take(query.count)
+        .collect();
+    (total, page)
+}

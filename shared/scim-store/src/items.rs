@@ -1,0 +1,178 @@
+//! Item shapes of the single table (see [`crate::keys`] for their keys). These structs are the
+//! only place that decides attribute names; `serde_dynamo` maps them to `AttributeValue`s.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Entity type names stored in each item's `type` attribute, for the platform's readers.
+pub const USER: &str = "User";
+pub const GROUP: &str = "Group";
+pub const MEMBERSHIP: &str = "Membership";
+pub const UNIQUE: &str = "Unique";
+pub const EMAIL: &str = "EmailIndex";
+pub const TENANT: &str = "Tenant";
+pub const TENANT_NAME: &str = "TenantName";
+pub const TOKEN: &str = "Token";
+
+/// A platform user: the SCIM User resource plus what the platform reads without parsing it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UserItem {
+    pub pk: String,
+    pub sk: String,
+    /// Absent on deleted markers, so they leave listings and userName lookups.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+    pub id: String,
+    pub user_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The platform's view of `active`: false means deactivated (never deleted).
+    pub active: bool,
+    /// ADMIN, MEMBER or OPERATOR.
+    pub platform_role: String,
+    /// Lowercased email values, indexed by email items.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub emails: Vec<String>,
+    /// The groups (projects) the user belongs to, maintained with each membership change.
+    #[serde(
+        default,
+        with = "serde_dynamo::string_set",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub group_ids: Vec<String>,
+    /// The canonical SCIM document (without id, meta, schemas, groups).
+    pub doc: Value,
+    pub version: u64,
+    pub created: String,
+    pub last_modified: String,
+    /// Set when the user was deleted through SCIM; the item stays as the platform's marker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+/// A project: the SCIM Group resource. Members are separate [`MembershipItem`]s.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GroupItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+    pub id: String,
+    pub display_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// The role members of this project get: ADMIN, EDITOR or VIEWER.
+    pub project_role: String,
+    pub doc: Value,
+    pub version: u64,
+    pub created: String,
+    pub last_modified: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<String>,
+}
+
+/// One project member.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MembershipItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+    pub group_id: String,
+    pub user_id: String,
+    pub project_role: String,
+    pub added_at: String,
+}
+
+/// Guards one unique value (userName, externalId, displayName) within a tenant.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct UniqueItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub owner_id: String,
+}
+
+/// Indexes one email address of one user.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EmailItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub user_id: String,
+}
+
+/// Tenant-level settings an administrator may change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TenantSettings {
+    /// Platform role for users the IdP sends without one (MEMBER when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_platform_role: Option<String>,
+    /// Project role for members of new projects (the deployment default when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_project_role: Option<String>,
+    /// Requests per second per token (the deployment default when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TenantItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+    pub name: String,
+    /// `active` or `disabled`.
+    pub status: String,
+    #[serde(default)]
+    pub settings: TenantSettings,
+    pub created: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TenantNameItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+}
+
+/// A bearer token, keyed by the HMAC of its plaintext. The plaintext is never stored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TokenItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+    /// The visible prefix (`scim_xxxxxxxx`), shown in listings and used to revoke.
+    pub prefix: String,
+    pub name: String,
+    pub created: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}

@@ -1,0 +1,138 @@
+//! Every key of the single table, built in one place. Every key except a token's hash and a
+//! tenant's name starts with the tenant id, so no key built from a request can reach another
+//! tenant's items.
+//!
+//! | item | pk | sk | gsi1pk | gsi1sk |
+//! |---|---|---|---|---|
+//! | tenant | `TENANT#t` | `TENANT` | | |
+//! | tenant name | `TENANTNAME#lower(name)` | `TENANTNAME` | | |
+//! | token | `TOKEN#hmac(token)` | `TOKEN` | `TENANT#t#TOKENS` | `created#prefix` |
+//! | user | `TENANT#t#USER#id` | `USER` | `TENANT#t#USERS` | `lower(userName)` |
+//! | group (project) | `TENANT#t#GROUP#id` | `GROUP` | `TENANT#t#GROUPS` | `lower(displayName)` |
+//! | membership | `TENANT#t#GROUP#gid` | `MEMBER#uid` | | |
+//! | uniqueness | `TENANT#t#UNIQUE#<ATTR>#value` | `UNIQUE` | | |
+//! | email index | `TENANT#t#EMAIL#lower(email)` | `USER#id` | | |
+
+use scim_core::ids::{ResourceId, TenantId};
+use sha2::{Digest, Sha256};
+
+pub const TENANT_SK: &str = "TENANT";
+pub const TENANT_NAME_SK: &str = "TENANTNAME";
+pub const TOKEN_SK: &str = "TOKEN";
+pub const USER_SK: &str = "USER";
+pub const GROUP_SK: &str = "GROUP";
+pub const UNIQUE_SK: &str = "UNIQUE";
+pub const MEMBER_PREFIX: &str = "MEMBER#";
+
+/// Longest attribute value embedded verbatim in a key; longer values are hashed so that no
+/// client-supplied value can exceed DynamoDB's key size limits (2048 bytes for a partition key).
+const MAX_VERBATIM: usize = 256;
+
+/// A value as it appears inside a key: verbatim when short, otherwise its SHA-256.
+pub fn key_part(value: &str) -> String {
+    if value.len() <= MAX_VERBATIM {
+        value.to_string()
+    } else {
+        format!("sha256:{}", hex::encode(Sha256::digest(value.as_bytes())))
+    }
+}
+
+/// Case-insensitive form used for userName, displayName and email keys.
+pub fn fold(value: &str) -> String {
+    value.to_lowercase()
+}
+
+pub fn tenant_pk(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}")
+}
+
+pub fn tenant_name_pk(name: &str) -> String {
+    format!("TENANTNAME#{}", key_part(&fold(name)))
+}
+
+pub fn token_pk(token_hash_hex: &str) -> String {
+    format!("TOKEN#{token_hash_hex}")
+}
+
+pub fn tenant_tokens_gsi(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#TOKENS")
+}
+
+pub fn user_pk(tenant: &TenantId, id: &ResourceId) -> String {
+    format!("TENANT#{tenant}#USER#{id}")
+}
+
+pub fn users_gsi(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#USERS")
+}
+
+pub fn group_pk(tenant: &TenantId, id: &ResourceId) -> String {
+    format!("TENANT#{tenant}#GROUP#{id}")
+}
+
+pub fn groups_gsi(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#GROUPS")
+}
+
+pub fn member_sk(user: &ResourceId) -> String {
+    format!("{MEMBER_PREFIX}{user}")
+}
+
+/// The name sort key in GSI1 (`lower(userName)` / `lower(displayName)`).
+pub fn name_sk(name: &str) -> String {
+    key_part(&fold(name))
+}
+
+/// What a uniqueness item guards.
+#[derive(Debug, Clone, Copy)]
+pub enum Unique {
+    UserName,
+    UserExternalId,
+    GroupDisplayName,
+    GroupExternalId,
+}
+
+pub fn unique_pk(tenant: &TenantId, kind: Unique, value: &str) -> String {
+    let (label, value) = match kind {
+        Unique::UserName => ("USERNAME", fold(value)),
+        Unique::UserExternalId => ("USEREXTID", value.to_string()),
+        Unique::GroupDisplayName => ("GROUPNAME", fold(value)),
+        Unique::GroupExternalId => ("GROUPEXTID", value.to_string()),
+    };
+    format!("TENANT#{tenant}#UNIQUE#{label}#{}", key_part(&value))
+}
+
+pub fn email_pk(tenant: &TenantId, email: &str) -> String {
+    format!("TENANT#{tenant}#EMAIL#{}", key_part(&fold(email)))
+}
+
+pub fn email_sk(user: &ResourceId) -> String {
+    format!("USER#{user}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_values_are_hashed_into_bounded_keys() {
+        let long = "x".repeat(10_000);
+        assert!(key_part(&long).len() < 80);
+        assert_eq!(key_part("short"), "short");
+    }
+
+    #[test]
+    fn user_name_keys_fold_case_but_external_ids_do_not() {
+        let Some(t) = TenantId::parse("acme") else {
+            unreachable!("valid tenant id")
+        };
+        assert_eq!(
+            unique_pk(&t, Unique::UserName, "Ann@X.com"),
+            unique_pk(&t, Unique::UserName, "ann@x.com")
+        );
+        assert_ne!(
+            unique_pk(&t, Unique::UserExternalId, "ABC"),
+            unique_pk(&t, Unique::UserExternalId, "abc")
+        );
+    }
+}
