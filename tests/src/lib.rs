@@ -1,1 +1,321 @@
+//! Shared helpers for the HTTP integration tests: a client per tenant, tokens issued through the
+//! real admin CLI, and fixtures as Okta and Entra send them.
+//!
+//! The stack is started by `scripts/integration.sh` (`make integration`), which exports
+//! `SCIM_BASE_URL`, `SCIM_ADMIN_BIN` and the local AWS settings. Without them every test fails:
+//! nothing here skips silently.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::Value;
+
+pub const SCIM_JSON: &str = "application/scim+json";
+
+/// The local stack's base URL, e.g. `http://127.0.0.1:9100/scim/v2`.
+pub fn base_url() -> String {
+    std::env::var("SCIM_BASE_URL").expect(
+        "SCIM_BASE_URL is not set: run the integration tests with `make integration` or `make test`",
+    )
+}
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A name unique to this run and call, for tenants, users and groups.
+pub fn unique(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!(
+        "{prefix}-{}-{}-{}",
+        std::process::id(),
+        nanos % 1_000_000_000,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Runs the real admin CLI against the local stack and returns its stdout.
+pub fn admin(args: &[&str]) -> String {
+    let bin = std::env::var("SCIM_ADMIN_BIN").expect("SCIM_ADMIN_BIN is not set");
+    let out = Command::new(bin)
+        .args(args)
+        .output()
+        .expect("run scim-admin");
+    assert!(
+        out.status.success(),
+        "scim-admin {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issues a token for `tenant` (creating it), as `make token` does.
+pub fn issue_token(tenant: &str) -> String {
+    let out = admin(&[
+        "token",
+        "issue",
+        "--tenant",
+        tenant,
+        "--name",
+        "tests",
+        "--create-tenant",
+    ]);
+    out.lines().last().unwrap_or_default().trim().to_string()
+}
+
+/// A response, with its body parsed (Null when empty).
+#[derive(Debug, Clone)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: Value,
+    pub raw: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
+    }
+
+    /// DynamoDB calls the operation made (excluding token verification).
+    pub fn calls(&self) -> u64 {
+        self.header("x-scim-dynamodb-calls")
+            .and_then(|v| v.parse().ok())
+            .expect("the local stack exposes x-scim-dynamodb-calls")
+    }
+
+    /// Asserts a SCIM error with `status` (and `scimType` when given).
+    pub fn assert_scim_error(&self, status: u16, scim_type: Option<&str>) {
+        assert_eq!(self.status, status, "body: {}", self.raw);
+        assert_eq!(self.header("content-type"), Some(SCIM_JSON), "{}", self.raw);
+        assert_eq!(
+            self.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
+            "{}",
+            self.raw
+        );
+        assert_eq!(self.body["status"], status.to_string(), "{}", self.raw);
+        assert!(self.body["detail"].is_string(), "{}", self.raw);
+        if let Some(t) = scim_type {
+            assert_eq!(self.body["scimType"], t, "{}", self.raw);
+        }
+    }
+
+    pub fn id(&self) -> String {
+        self.body["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no id in {}", self.raw))
+            .to_string()
+    }
+
+    pub fn total(&self) -> u64 {
+        self.body["totalResults"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no totalResults in {}", self.raw))
+    }
+}
+
+/// An HTTP client holding one tenant's token.
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub token: String,
+    pub tenant: String,
+    agent: ureq::Agent,
+}
+
+impl Client {
+    /// A client for a brand-new tenant.
+    pub fn new_tenant(prefix: &str) -> Self {
+        let tenant = unique(prefix);
+        let token = issue_token(&tenant);
+        Self::with_token(&tenant, &token)
+    }
+
+    pub fn with_token(tenant: &str, token: &str) -> Self {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(120)))
+            .build()
+            .into();
+        Self {
+            base: base_url(),
+            token: token.to_string(),
+            tenant: tenant.to_string(),
+            agent,
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        if path.starts_with("http") {
+            path.to_string()
+        } else {
+            format!("{}{path}", self.base)
+        }
+    }
+
+    /// Sends a request with this client's token and any extra headers.
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let body_text = body.map(Value::to_string);
+        self.send_raw(method, path, body_text.as_deref(), headers, true)
+    }
+
+    /// Like [`Self::send`] but with a raw body, optionally without the Authorization header.
+    pub fn send_raw(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+        auth: bool,
+    ) -> Resp {
+        let url = self.url(path);
+        let auth_value = format!("Bearer {}", self.token);
+        let has_ct = headers
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("content-type"));
+        macro_rules! with_headers {
+            ($req:expr) => {{
+                let mut req = $req;
+                if auth {
+                    req = req.header("Authorization", &auth_value);
+                }
+                for (k, v) in headers {
+                    req = req.header(*k, *v);
+                }
+                req
+            }};
+        }
+        let result = match (method, body) {
+            ("GET", _) => with_headers!(self.agent.get(&url)).call(),
+            ("DELETE", _) => with_headers!(self.agent.delete(&url)).call(),
+            (m, Some(b)) => {
+                let mut req = match m {
+                    "POST" => with_headers!(self.agent.post(&url)),
+                    "PUT" => with_headers!(self.agent.put(&url)),
+                    "PATCH" => with_headers!(self.agent.patch(&url)),
+                    other => panic!("unsupported method {other}"),
+                };
+                if !has_ct {
+                    req = req.header("Content-Type", SCIM_JSON);
+                }
+                req.send(b)
+            }
+            (m, None) => match m {
+                "POST" => with_headers!(self.agent.post(&url)).send_empty(),
+                "PUT" => with_headers!(self.agent.put(&url)).send_empty(),
+                "PATCH" => with_headers!(self.agent.patch(&url)).send_empty(),
+                other => panic!("unsupported method {other}"),
+            },
+        };
+        let mut response = result
+            .unwrap_or_else(|e| panic!("{method} {url}: the local stack did not answer: {e}"));
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    v.to_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let raw = response.body_mut().read_to_string().unwrap_or_default();
+        let body = if raw.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&raw).unwrap_or(Value::Null)
+        };
+        Resp {
+            status,
+            headers,
+            body,
+            raw,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        self.send("GET", path, None, &[])
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Resp {
+        self.send("POST", path, Some(body), &[])
+    }
+
+    pub fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send("PUT", path, Some(body), &[])
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Resp {
+        self.send("PATCH", path, Some(body), &[])
+    }
+
+    pub fn delete(&self, path: &str) -> Resp {
+        self.send("DELETE", path, None, &[])
+    }
+
+    /// Creates a user with `userName` and returns the 201 response.
+    pub fn create_user(&self, user_name: &str) -> Resp {
+        let r = self.post(
+            "/Users",
+            &serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": user_name,
+                "name": {"givenName": "Test", "familyName": "User"},
+                "emails": [{"value": user_name, "type": "work", "primary": true}],
+                "active": true,
+            }),
+        );
+        assert_eq!(r.status, 201, "create {user_name}: {}", r.raw);
+        r
+    }
+
+    /// Creates a group and returns the 201 response.
+    pub fn create_group(&self, display_name: &str) -> Resp {
+        let r = self.post(
+            "/Groups",
+            &serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                "displayName": display_name,
+                "members": [],
+            }),
+        );
+        assert_eq!(r.status, 201, "create group {display_name}: {}", r.raw);
+        r
+    }
+}
+
+/// URL-encodes a query parameter value.
+pub fn enc(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A fixture file under `tests/fixtures/`, with `{{NAME}}` placeholders replaced.
+pub fn fixture(path: &str, vars: &[(&str, &str)]) -> Value {
+    let full = format!("{}/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    let mut text = std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"));
+    for (k, v) in vars {
+        text = text.replace(&format!("{{{{{k}}}}}"), v);
+    }
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{full}: {e}"))
+}

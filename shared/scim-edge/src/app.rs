@@ -72,15 +72,26 @@ impl App {
     pub async fn handle(&self, family: Family, request: Request, request_id: &str) -> Response {
         let started = Instant::now();
         let calls_before = self.store.calls();
+        let mut calls_after_auth = None;
         let route = Route::parse(&request.path);
-        let outcome = self.dispatch(family, route.as_ref(), &request).await;
+        let outcome = self
+            .dispatch(family, route.as_ref(), &request, &mut calls_after_auth)
+            .await;
         let (mut response, principal) = match outcome {
             Ok((response, principal)) => (response, principal),
             Err((err, principal)) => (Response::error(&err), principal),
         };
-        let calls = self.store.calls().saturating_sub(calls_before);
+        // Token verification and the operation itself are counted apart: verification is 0 on a
+        // warm cache, and the operation's count is what the data model decides.
+        let calls_end = self.store.calls();
+        let auth_calls = calls_after_auth
+            .unwrap_or(calls_end)
+            .saturating_sub(calls_before);
+        let calls = calls_end.saturating_sub(calls_after_auth.unwrap_or(calls_end));
         if self.config.expose_call_counts {
-            response = response.with_header("x-scim-dynamodb-calls", calls.to_string());
+            response = response
+                .with_header("x-scim-dynamodb-calls", calls.to_string())
+                .with_header("x-scim-auth-dynamodb-calls", auth_calls.to_string());
         }
         tracing::info!(
             request_id,
@@ -91,6 +102,7 @@ impl App {
             resource_id = route.as_ref().ok().and_then(resource_id),
             status = response.status,
             dynamodb_calls = calls,
+            auth_dynamodb_calls = auth_calls,
             duration_ms = started.elapsed().as_millis() as u64,
             "request"
         );
@@ -102,6 +114,7 @@ impl App {
         family: Family,
         route: Result<&Route, &ScimError>,
         request: &Request,
+        calls_after_auth: &mut Option<u64>,
     ) -> Result<(Response, Option<Principal>), (ScimError, Option<Principal>)> {
         let route = route.map_err(|e| (e.clone(), None))?;
         if route.family() != family {
@@ -132,6 +145,7 @@ impl App {
             .authenticate(&self.store, request, &now)
             .await
             .map_err(|e| (e, None))?;
+        *calls_after_auth = Some(self.store.calls());
         let ctx = Ctx {
             principal: principal.clone(),
             base_url: request.base_url(self.config.public_base_url.as_deref()),

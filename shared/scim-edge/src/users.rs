@@ -62,6 +62,10 @@ fn schema(app: &App) -> &ResourceSchema {
 /// read back what the platform uses.
 fn prepare(app: &App, ctx: &Ctx, input: &Value) -> Result<(Value, String), ScimError> {
     let mut doc = codec::normalize(input, schema(app))?;
+    if let Some(obj) = doc.as_object_mut() {
+        // RFC 7643 leaves `active` to the service provider; ours defaults to an active user.
+        obj.entry("active").or_insert(Value::Bool(true));
+    }
     let urn = app.schemas.platform_urn().to_string();
     let sent = doc
         .get(&urn)

@@ -1,0 +1,58 @@
+# The two commands that matter: `make dev` runs the service locally, `make test` runs every test.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/scim-serverless/target
+export SAM_CLI_TELEMETRY := 0
+VENV := .tools/venv
+STAMP := $(VENV)/.installed
+
+.PHONY: help tools build dev local-up local-down token test lint unit sam-validate integration fmt
+
+help:
+	@echo "make dev         run the service locally (moto + cargo lambda watch), print a demo token"
+	@echo "make test        fmt, clippy, unit tests, sam validate, integration tests on a local stack"
+	@echo "make local-up    start the local stack detached; make local-down stops it"
+	@echo "make token TENANT=acme   issue a token (creating the tenant), printed as the last line"
+
+# Python tools (moto, cargo-lambda with zig, aws-sam-cli) go into a git-ignored venv.
+tools: $(STAMP)
+$(STAMP): requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+build:
+	cargo build --workspace --bins
+
+dev: tools
+	STACK=dev scripts/local.sh dev
+
+local-up: tools
+	STACK=dev scripts/local.sh up
+
+local-down:
+	STACK=dev scripts/local.sh down
+
+token:
+	@STACK=dev scripts/local.sh token "$(TENANT)"
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit:
+	cargo test --workspace --exclude integration-tests
+
+sam-validate: tools
+	$(VENV)/bin/sam validate --lint --region us-east-1
+
+# Starts its own stack (STACK=test, other ports than `make dev`), runs the HTTP tests, stops it.
+integration: tools
+	scripts/integration.sh
+
+test: tools lint unit sam-validate integration

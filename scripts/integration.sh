@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the integration tests against a local stack this script starts and always stops.
+# A test that cannot reach the stack fails: the stack must come up or this script fails.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export STACK=test
+trap 'scripts/local.sh down >/dev/null 2>&1 || true' EXIT
+scripts/local.sh down >/dev/null 2>&1 || true
+rm -rf ".local/$STACK"
+scripts/local.sh up
+set -a
+# shellcheck disable=SC1090
+source <(scripts/local.sh env)
+set +a
+cargo test -p integration-tests -- --test-threads "${SCIM_TEST_THREADS:-4}" "$@"
