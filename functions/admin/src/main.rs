@@ -33,6 +33,32 @@ enum Command {
     Tenant(TenantCommand),
     #[command(subcommand)]
     Token(TokenCommand),
+    /// What the platform reads: projects, members with roles, a user's projects (JSON).
+    #[command(subcommand)]
+    Platform(PlatformCommand),
+}
+
+#[derive(Subcommand)]
+enum PlatformCommand {
+    /// The tenant's projects.
+    Projects {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// A project's members with their project role and active state.
+    Members {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        project: String,
+    },
+    /// A user's projects with the role in each.
+    UserProjects {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -109,6 +135,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::CreateTable => table::create_table(store.client(), &cli.table).await,
         Command::CreateSecret => table::create_secret(&sdk, &cli.secret).await,
         Command::Tenant(cmd) => tenant(&store, cmd).await,
+        Command::Platform(cmd) => platform(&store, cmd).await,
         Command::Token(cmd) => {
             let key = table::read_secret(&sdk, &cli.secret).await?;
             let hasher = TokenHasher::new(key.as_bytes()).map_err(|e| e.to_string())?;
@@ -191,6 +218,43 @@ async fn tenant(store: &Store, cmd: TenantCommand) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+fn resource_id(text: &str) -> Result<scim_core::ids::ResourceId, String> {
+    scim_core::ids::ResourceId::parse(text).ok_or_else(|| format!("{text:?} is not a resource id"))
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+async fn platform(store: &Store, cmd: PlatformCommand) -> Result<(), String> {
+    match cmd {
+        PlatformCommand::Projects { tenant } => {
+            let t = tenant_id(&find(store, &tenant).await?)?;
+            print_json(&store.projects(&t).await.map_err(|e| e.to_string())?)
+        }
+        PlatformCommand::Members { tenant, project } => {
+            let t = tenant_id(&find(store, &tenant).await?)?;
+            let members = store
+                .project_members(&t, &resource_id(&project)?)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_json(&members)
+        }
+        PlatformCommand::UserProjects { tenant, user } => {
+            let t = tenant_id(&find(store, &tenant).await?)?;
+            let projects = store
+                .user_projects(&t, &resource_id(&user)?)
+                .await
+                .map_err(|e| e.to_string())?;
+            print_json(&projects)
+        }
+    }
 }
 
 async fn token(store: &Store, hasher: &TokenHasher, cmd: TokenCommand) -> Result<(), String> {

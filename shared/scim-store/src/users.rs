@@ -279,7 +279,7 @@ impl Store {
         let id = after
             .resource_id()
             .ok_or_else(|| StoreError::Internal("stored id is malformed".into()))?;
-        let mut writes = vec![tx::put_if(table, to_item(after)?, &version_matches, v)?];
+        let mut writes = vec![tx::put_if(table, to_item(after)?, version_matches, v)?];
         let mut guards = Guards(Vec::new());
         let owner = HashMap::from([(":owner".to_string(), s(before.id.clone()))]);
         if !same_name {
