@@ -367,3 +367,89 @@ pub fn page_in_memory(mut items: Vec<Value>, query: &ListQuery) -> (usize, Vec<V
         .collect();
     (total, page)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use scim_core::schema::{Schemas, DEFAULT_PLATFORM_SCHEMA};
+
+    fn users() -> ResourceSchema {
+        Schemas::new(DEFAULT_PLATFORM_SCHEMA).user
+    }
+
+    fn search(body: Value) -> Result<ListQuery, ScimError> {
+        ListQuery::from_search(&body, &users())
+    }
+
+    #[test]
+    fn paging_defaults_and_rfc_clamping() {
+        let q = search(json!({})).unwrap();
+        assert_eq!((q.start_index, q.count), (1, DEFAULT_COUNT));
+        let q = search(json!({"startIndex": 0, "count": -5})).unwrap();
+        assert_eq!((q.start_index, q.count), (1, 0));
+        let q = search(json!({"count": "5000"})).unwrap();
+        assert_eq!(q.count, MAX_COUNT);
+        let q = search(json!({"count": "99999999999999999999999"})).unwrap();
+        assert_eq!(q.count, MAX_COUNT);
+    }
+
+    #[test]
+    fn non_integer_paging_is_invalid_value() {
+        for body in [
+            json!({"count": "ten"}),
+            json!({"startIndex": 1.5}),
+            json!({"count": true}),
+        ] {
+            let err = search(body.clone()).unwrap_err();
+            assert_eq!(
+                err.scim_type(),
+                Some(scim_core::ScimType::InvalidValue),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_bad_filter_is_invalid_filter_and_sort_order_is_checked() {
+        let err = search(json!({"filter": "userName eq"})).unwrap_err();
+        assert_eq!(err.scim_type(), Some(scim_core::ScimType::InvalidFilter));
+        let err = search(json!({"sortOrder": "sideways"})).unwrap_err();
+        assert_eq!(err.status(), 400);
+        assert!(
+            search(json!({"sortBy": "name.familyName", "sortOrder": "Descending"}))
+                .unwrap()
+                .descending
+        );
+    }
+
+    #[test]
+    fn projection_keeps_id_and_schemas_and_drops_excluded() {
+        let p = Projection::parse(Some("userName,name.givenName"), None, &users()).unwrap();
+        let out = p.apply(json!({"id": "1", "schemas": ["s"], "userName": "a", "name": {"givenName": "A", "familyName": "B"}, "active": true}));
+        assert_eq!(
+            out,
+            json!({"id": "1", "schemas": ["s"], "userName": "a", "name": {"givenName": "A"}})
+        );
+        let p = Projection::parse(None, Some("emails,id"), &users()).unwrap();
+        let out = p.apply(
+            json!({"id": "1", "schemas": ["s"], "emails": [{"value": "x"}], "userName": "a"}),
+        );
+        assert_eq!(out, json!({"id": "1", "schemas": ["s"], "userName": "a"}));
+        assert!(!Projection::parse(
+            None,
+            Some("members"),
+            &Schemas::new(DEFAULT_PLATFORM_SCHEMA).group
+        )
+        .unwrap()
+        .wants("members"));
+    }
+
+    #[test]
+    fn a_whole_extension_can_be_selected() {
+        let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+        let p = Projection::parse(Some(ext), None, &users()).unwrap();
+        let out = p.apply(json!({"id": "1", "userName": "a", ext: {"department": "Eng"}}));
+        assert_eq!(out, json!({"id": "1", ext: {"department": "Eng"}}));
+    }
+}
