@@ -242,7 +242,7 @@ pub(crate) fn key(pk: String, sk: &str) -> Item {
 /// Builds TransactWriteItems elements without repeating the SDK builder chains.
 pub(crate) mod tx {
     use super::*;
-    use aws_sdk_dynamodb::types::{ConditionCheck, Delete, Put, Update};
+    use aws_sdk_dynamodb::types::{Delete, Put, Update};
 
     fn built<T, E: std::fmt::Display>(r: Result<T, E>) -> Result<T, StoreError> {
         r.map_err(|e| StoreError::Internal(format!("request build: {e}")))
@@ -320,21 +320,5 @@ pub(crate) mod tx {
                 .build(),
         )?;
         Ok(TransactWriteItem::builder().update(u).build())
-    }
-
-    #[allow(dead_code)]
-    pub(crate) fn check(
-        table: &str,
-        key: Item,
-        condition: &str,
-    ) -> Result<TransactWriteItem, StoreError> {
-        let c = built(
-            ConditionCheck::builder()
-                .table_name(table)
-                .set_key(Some(key))
-                .condition_expression(condition)
-                .build(),
-        )?;
-        Ok(TransactWriteItem::builder().condition_check(c).build())
     }
 }
