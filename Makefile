@@ -5,7 +5,9 @@ SHELL := /bin/bash
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/scim-serverless/target
 export SAM_CLI_TELEMETRY := 0
 VENV := .tools/venv
+SAM_VENV := .tools/sam
 STAMP := $(VENV)/.installed
+SAM_STAMP := $(SAM_VENV)/.installed
 
 .PHONY: help tools build dev local-up local-down token test lint unit sam-validate integration fmt
 
@@ -15,12 +17,18 @@ help:
 	@echo "make local-up    start the local stack detached; make local-down stops it"
 	@echo "make token TENANT=acme   issue a token (creating the tenant), printed as the last line"
 
-# Python tools (moto, cargo-lambda with zig, aws-sam-cli) go into a git-ignored venv.
-tools: $(STAMP)
-$(STAMP): requirements-dev.txt
+# Python tools go into git-ignored venvs: moto, cargo-lambda (with zig) and the SCIM conformance
+# tester in one, aws-sam-cli (which pins its own dependencies) in another.
+tools: $(STAMP) $(SAM_STAMP)
+$(STAMP): tools/requirements-local.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet -r tools/requirements-local.txt
+	touch $@
+$(SAM_STAMP): tools/requirements-sam.txt
+	python3 -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/pip install --quiet -r tools/requirements-sam.txt
 	touch $@
 
 build:
@@ -49,7 +57,7 @@ unit:
 	cargo test --workspace --exclude integration-tests
 
 sam-validate: tools
-	$(VENV)/bin/sam validate --lint --region us-east-1
+	$(SAM_VENV)/bin/sam validate --lint --region us-east-1
 
 # Starts its own stack (STACK=test, other ports than `make dev`), runs the HTTP tests, stops it.
 integration: tools

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the integration tests against a local stack this script starts and always stops.
-# A test that cannot reach the stack fails: the stack must come up or this script fails.
+# Runs the HTTP integration tests and the third-party conformance checker (scim2-tester) against
+# a local stack this script starts and always stops. A test that cannot reach the stack fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
@@ -14,3 +14,5 @@ set -a
 source <(scripts/local.sh env)
 set +a
 cargo test -p integration-tests -- --test-threads "${SCIM_TEST_THREADS:-4}" "$@"
+token=$(scripts/local.sh token "conformance" 2>/dev/null | tail -n 1)
+.tools/venv/bin/python scripts/conformance.py "$SCIM_BASE_URL" "$token"

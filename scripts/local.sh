@@ -94,7 +94,7 @@ provision() {
 
 watch_cmd() {
   echo "$VENV/bin/cargo-lambda" lambda watch --quiet --ignore-changes \
-    -A 127.0.0.1 -P "$HTTP_PORT" --concurrency 4 --env-file "$STATE/env"
+    -A 127.0.0.1 -P "$HTTP_PORT" --env-file "$STATE/env"
 }
 
 up() {

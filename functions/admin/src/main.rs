@@ -52,6 +52,13 @@ enum PlatformCommand {
         #[arg(long)]
         project: String,
     },
+    /// A user as the platform sees it: active state and effective platform role.
+    User {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        user: String,
+    },
     /// A user's projects with the role in each.
     UserProjects {
         #[arg(long)]
@@ -245,6 +252,21 @@ async fn platform(store: &Store, cmd: PlatformCommand) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             print_json(&members)
+        }
+        PlatformCommand::User { tenant, user } => {
+            let t = tenant_id(&find(store, &tenant).await?)?;
+            let item = store
+                .get_user_record(&t, &resource_id(&user)?)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no user {user}"))?;
+            print_json(&serde_json::json!({
+                "id": item.id,
+                "user_name": item.user_name,
+                "active": item.active,
+                "platform_role": item.platform_role,
+                "deleted_at": item.deleted_at,
+            }))
         }
         PlatformCommand::UserProjects { tenant, user } => {
             let t = tenant_id(&find(store, &tenant).await?)?;

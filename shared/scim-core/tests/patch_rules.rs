@@ -392,3 +392,17 @@ fn add_replace_remove_of_platform_role_uses_the_custom_extension() {
     let doc = apply_user(doc, json!([{"op": "remove", "path": path}]));
     assert_eq!(doc, json!({}));
 }
+
+#[test]
+fn removing_a_whole_extension_removes_each_of_its_attributes() {
+    let schema = scim_core::schema::Schemas::new(scim_core::schema::DEFAULT_PLATFORM_SCHEMA).user;
+    let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
+    let mut doc = serde_json::json!({"userName": "a", ext: {"department": "Eng", "manager": {"value": "m"}}});
+    let req = scim_core::patch::PatchRequest::parse(
+        &serde_json::json!({"Operations": [{"op": "remove", "path": ext}]}),
+        &schema,
+    )
+    .unwrap();
+    req.apply(&mut doc, &schema).unwrap();
+    assert_eq!(doc, serde_json::json!({"userName": "a"}));
+}

@@ -36,6 +36,13 @@ pub fn handle(app: &App, ctx: &Ctx, route: &Route) -> Result<Response, ScimError
             .find(|s: &&Schema| s.id.eq_ignore_ascii_case(id))
             .map(|s| s.to_json(base))
             .ok_or_else(|| ScimError::NotFound(format!("No schema `{}`.", clip(id))))?,
+        Route::RootSearch => {
+            return Err(ScimError::NotImplemented(
+                "Searching several resource types at once is not supported; POST to \
+                 /Users/.search or /Groups/.search."
+                    .into(),
+            ))
+        }
         _ => return Err(ScimError::NotFound("No such endpoint.".into())),
     };
     Ok(Response::json(200, body))
@@ -45,7 +52,8 @@ fn clip(text: &str) -> String {
     text.chars().take(100).filter(|c| !c.is_control()).collect()
 }
 
-/// RFC 7643 section 5: only what works is advertised.
+/// RFC 7643 section 5: only what works is advertised. The request size limit is advertised where
+/// the RFC has a place for it, `bulk.maxPayloadSize`; it applies to every request.
 fn service_provider_config(app: &App, base: &str) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
@@ -62,7 +70,6 @@ fn service_provider_config(app: &App, base: &str) -> Value {
             "description": "A tenant token issued by the platform's administrators, sent as `Authorization: Bearer <token>`.",
             "primary": true,
         }],
-        "maxPayloadSize": app.config.max_payload_bytes,
         "meta": {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{base}/ServiceProviderConfig"),

@@ -5,6 +5,9 @@ use scim_core::schema::{ResourceKind, ResourceSchema};
 use scim_store::{GroupItem, Member, UserItem};
 use serde_json::{json, Map, Value};
 
+/// Groups with more members than this are rendered without each member's `$ref`.
+pub const MEMBER_REF_LIMIT: usize = 10_000;
+
 /// A weak ETag for a version (RFC 7644 section 3.14).
 pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
@@ -90,10 +93,18 @@ pub fn group(
     doc.insert("schemas".into(), schemas_of(&doc, schema));
     doc.insert("id".into(), Value::String(item.id.clone()));
     if let Some(members) = members {
-        // `value` and `type` only: a 50,000-member group must fit in one Lambda response (6 MB).
+        // A Lambda response is at most 6 MB: past MEMBER_REF_LIMIT members, `$ref` (which the
+        // client can build from `value`) is left out so a 50,000-member group still fits.
+        let with_ref = members.len() <= MEMBER_REF_LIMIT;
         let list: Vec<Value> = members
             .iter()
-            .map(|m| json!({"value": m.user_id, "type": "User"}))
+            .map(|m| {
+                if with_ref {
+                    json!({"value": m.user_id, "$ref": format!("{base_url}/Users/{}", m.user_id), "type": "User"})
+                } else {
+                    json!({"value": m.user_id, "type": "User"})
+                }
+            })
             .collect();
         doc.insert("members".into(), Value::Array(list));
     }

@@ -14,6 +14,8 @@ pub enum Family {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
+    /// `POST /.search` at the root: searching several resource types at once (501).
+    RootSearch,
     Users,
     UsersSearch,
     User(String),
@@ -41,6 +43,7 @@ impl Route {
         let head = segments.next().unwrap_or("");
         let tail = segments.next().map(percent_decode);
         let route = match (head, tail) {
+            (".search", None) => Self::RootSearch,
             ("Users", None) => Self::Users,
             ("Users", Some(t)) if t == ".search" => Self::UsersSearch,
             ("Users", Some(t)) => Self::User(t),
@@ -70,7 +73,7 @@ impl Route {
         use Method::*;
         match self {
             Self::Users | Self::Groups => matches!(method, Get | Post),
-            Self::UsersSearch | Self::GroupsSearch => method == Post,
+            Self::UsersSearch | Self::GroupsSearch | Self::RootSearch => method == Post,
             Self::User(_) | Self::Group(_) => matches!(method, Get | Put | Patch | Delete),
             _ => method == Get,
         }
@@ -79,6 +82,7 @@ impl Route {
     /// A short name for logs.
     pub fn name(&self) -> &'static str {
         match self {
+            Self::RootSearch => ".search",
             Self::Users => "Users",
             Self::UsersSearch => "Users/.search",
             Self::User(_) => "Users/{id}",

@@ -7,7 +7,7 @@ use scim_core::patch::{PatchOp, PatchRequest};
 use scim_core::schema::{ResourceSchema, PLATFORM_ROLES};
 use scim_core::ScimError;
 use scim_store::{StoreError, UserItem};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::app::{App, Ctx};
 use crate::errors::from_store;
@@ -57,16 +57,12 @@ fn schema(app: &App) -> &ResourceSchema {
     &app.schemas.user
 }
 
-/// Normalises a client document and settles the platform role: the one sent (any case), or
-/// the tenant's default, or MEMBER. The effective role is written into the document so clients
-/// read back what the platform uses.
+/// Normalises a client document and settles the effective platform role: the one sent (any
+/// case), or the tenant's default, or MEMBER. The document keeps what the IdP sent; the role the
+/// platform uses is stored beside it.
 fn prepare(app: &App, ctx: &Ctx, input: &Value) -> Result<(Value, String), ScimError> {
-    let mut doc = codec::normalize(input, schema(app))?;
-    if let Some(obj) = doc.as_object_mut() {
-        // RFC 7643 leaves `active` to the service provider; ours defaults to an active user.
-        obj.entry("active").or_insert(Value::Bool(true));
-    }
-    let urn = app.schemas.platform_urn().to_string();
+    let doc = codec::normalize(input, schema(app))?;
+    let urn = app.schemas.platform_urn();
     let sent = doc
         .get(&urn)
         .and_then(|ext| ext.get("platformRole"))
@@ -82,12 +78,6 @@ fn prepare(app: &App, ctx: &Ctx, input: &Value) -> Result<(Value, String), ScimE
             .filter(|r| PLATFORM_ROLES.contains(&r.as_str()))
             .unwrap_or_else(|| "MEMBER".into()),
     };
-    if let Some(obj) = doc.as_object_mut() {
-        let ext = obj.entry(urn).or_insert_with(|| Value::Object(Map::new()));
-        if let Value::Object(ext) = ext {
-            ext.insert("platformRole".into(), Value::String(role.clone()));
-        }
-    }
     Ok((doc, role))
 }
 
@@ -108,7 +98,11 @@ fn respond(
 }
 
 async fn create(app: &App, ctx: &Ctx, request: &Request) -> Result<Response, ScimError> {
-    let (doc, role) = prepare(app, ctx, &request.json_body()?)?;
+    let (mut doc, role) = prepare(app, ctx, &request.json_body()?)?;
+    if let Some(obj) = doc.as_object_mut() {
+        // RFC 7643 leaves the default to the service provider: a new user is active.
+        obj.entry("active").or_insert(Value::Bool(true));
+    }
     let id = ResourceId::from_generated(uuid::Uuid::new_v4().to_string());
     let tenant = &ctx.principal.tenant;
     let item = UserItem::build(

@@ -23,7 +23,13 @@ fn create_returns_201_with_location_etag_and_meta() {
     assert_eq!(r.body["meta"]["version"], "W/\"1\"");
     assert!(r.body["meta"]["created"].is_string());
     assert_eq!(r.body["active"], true, "active defaults to true");
-    assert_eq!(r.body[PLATFORM]["platformRole"], "MEMBER");
+    // No role sent: the platform uses MEMBER; the resource keeps what the IdP sent.
+    let platform: serde_json::Value = serde_json::from_str(&integration_tests::admin(&[
+        "platform", "user", "--tenant", &c.tenant, "--user", &id,
+    ]))
+    .unwrap();
+    assert_eq!(platform["platform_role"], "MEMBER");
+    assert_eq!(platform["active"], true);
     assert!(
         r.body.get("password").is_none(),
         "password is never returned"

@@ -54,7 +54,10 @@ impl PatchRequest {
             .iter()
             .enumerate()
             .map(|(i, op)| parse_operation(op, schema).map_err(|e| at_operation(i, e)))
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect();
         Ok(PatchRequest { operations })
     }
 }
@@ -78,7 +81,8 @@ fn check_schemas(schemas: Option<&Value>) -> Result<(), ScimError> {
     }
 }
 
-fn parse_operation(op: &Value, schema: &ResourceSchema) -> Result<PatchOperation, ScimError> {
+/// Parses one operation; a `remove` of a whole extension becomes one `remove` per attribute.
+fn parse_operation(op: &Value, schema: &ResourceSchema) -> Result<Vec<PatchOperation>, ScimError> {
     if !op.is_object() {
         return Err(ScimError::invalid_syntax(
             "each operation must be a JSON object",
@@ -98,10 +102,19 @@ fn parse_operation(op: &Value, schema: &ResourceSchema) -> Result<PatchOperation
             if let Some(extension) = schema.extension(path) {
                 // The whole extension object: `{"path": "urn:...:User", "value": {"department": ..}}`.
                 if kind == PatchOp::Remove {
-                    return Err(ScimError::invalid_path(format!(
-                        "'{path}' names a schema; remove its attributes one by one, e.g. '{path}:{}'",
-                        extension.attributes.first().map_or("attribute", |a| a.name)
-                    )));
+                    // Removing the whole extension removes each of its attributes.
+                    return extension
+                        .attributes
+                        .iter()
+                        .map(|attr| {
+                            let full = format!("{}:{}", extension.id, attr.name);
+                            Ok(PatchOperation {
+                                op: PatchOp::Remove,
+                                path: Some(PatchPath::parse(&full, schema)?),
+                                value: None,
+                            })
+                        })
+                        .collect();
                 }
                 value = value.map(|v| Value::Object(Map::from_iter([(extension.id.clone(), v)])));
                 None
@@ -141,11 +154,11 @@ fn parse_operation(op: &Value, schema: &ResourceSchema) -> Result<PatchOperation
     if kind == PatchOp::Remove && value.as_ref().is_some_and(Value::is_null) {
         value = None;
     }
-    Ok(PatchOperation {
+    Ok(vec![PatchOperation {
         op: kind,
         path,
         value,
-    })
+    }])
 }
 
 fn parse_op(name: &str) -> Result<PatchOp, ScimError> {
