@@ -108,9 +108,10 @@ fn a_tenant_default_platform_role_applies_to_users_sent_without_one() {
         "operator",
     ]);
     std::thread::sleep(std::time::Duration::from_millis(2500));
-    let r = c.create_user(&unique("u"));
-    assert_eq!(
-        r.body["urn:ietf:params:scim:schemas:extension:platform:2.0:User"]["platformRole"],
-        "OPERATOR"
-    );
+    let id = c.create_user(&unique("u")).id();
+    let platform: Value = serde_json::from_str(&admin(&[
+        "platform", "user", "--tenant", &tenant, "--user", &id,
+    ]))
+    .unwrap();
+    assert_eq!(platform["platform_role"], "OPERATOR");
 }
