@@ -78,11 +78,11 @@ spawn() {
 
 start_aws() {
   if is_running "$STATE/moto.pid"; then return 0; fi
-  if [[ ! -x "$VENV/bin/moto_server" ]]; then
-    echo "missing $VENV/bin/moto_server: run 'make tools'" >&2
+  if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "missing $VENV: run 'make tools'" >&2
     return 1
   fi
-  spawn moto "$VENV/bin/moto_server" -H 127.0.0.1 -p "$AWS_PORT"
+  spawn moto "$VENV/bin/python" "$ROOT/scripts/moto_server.py" 127.0.0.1 "$AWS_PORT"
   wait_for "http://127.0.0.1:$AWS_PORT/moto-api/" 60 "the local AWS server"
 }
 

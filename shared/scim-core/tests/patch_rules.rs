@@ -397,7 +397,8 @@ fn add_replace_remove_of_platform_role_uses_the_custom_extension() {
 fn removing_a_whole_extension_removes_each_of_its_attributes() {
     let schema = scim_core::schema::Schemas::new(scim_core::schema::DEFAULT_PLATFORM_SCHEMA).user;
     let ext = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-    let mut doc = serde_json::json!({"userName": "a", ext: {"department": "Eng", "manager": {"value": "m"}}});
+    let mut doc =
+        serde_json::json!({"userName": "a", ext: {"department": "Eng", "manager": {"value": "m"}}});
     let req = scim_core::patch::PatchRequest::parse(
         &serde_json::json!({"Operations": [{"op": "remove", "path": ext}]}),
         &schema,

@@ -140,8 +140,24 @@ async fn create(app: &App, ctx: &Ctx, request: &Request) -> Result<Response, Sci
         ctx.now.clone(),
         ctx.now.clone(),
     );
-    // Up to 48 initial members go in the creating transaction; more follow in batches.
+    // Up to 48 initial members go in the creating transaction; more follow in batches, after
+    // every member has been checked, so an unknown member fails the create before any write.
     let (first, rest) = members.split_at(members.len().min(48));
+    if !rest.is_empty() {
+        let found = app
+            .store
+            .get_users(tenant, &members)
+            .await
+            .map_err(from_store)?;
+        if let Some(missing) = members
+            .iter()
+            .find(|m| !found.iter().any(|u| u.id == m.as_str()))
+        {
+            return Err(ScimError::invalid_value(format!(
+                "`{missing}` is not a user of this tenant."
+            )));
+        }
+    }
     app.store
         .create_group(tenant, &item, first, &ctx.now)
         .await
@@ -518,15 +534,15 @@ async fn list(app: &App, ctx: &Ctx, query: &ListQuery) -> Result<Response, ScimE
                 },
                 IndexKey::UserName(_) | IndexKey::Email(_) => Vec::new(),
             };
-            select(app, ctx, candidates, query)
+            select(app, ctx, candidates, query).await?
         }
         Some(None) => {
             let all = all_groups(app, ctx).await?;
-            select(app, ctx, all, query)
+            select(app, ctx, all, query).await?
         }
         None if query.sort_by.is_some() || query.descending => {
             let all = all_groups(app, ctx).await?;
-            select(app, ctx, all, query)
+            select(app, ctx, all, query).await?
         }
         None => {
             let total = store.count_groups(tenant).await.map_err(from_store)?;
@@ -576,17 +592,35 @@ async fn all_groups(app: &App, ctx: &Ctx) -> Result<Vec<GroupItem>, ScimError> {
         })
 }
 
-/// Filters (on the rendered group without members), sorts and pages groups in memory.
-fn select(
+/// Filters, sorts and pages groups in memory. Groups are rendered without members unless the
+/// filter names `members` (then each candidate's members are read: one Query per group).
+async fn select(
     app: &App,
     ctx: &Ctx,
     groups: Vec<GroupItem>,
     query: &ListQuery,
-) -> (usize, Vec<GroupItem>) {
-    let rendered: Vec<(Value, GroupItem)> = groups
-        .into_iter()
-        .map(|g| (render::group(&g, None, schema(app), &ctx.base_url), g))
-        .collect();
+) -> Result<(usize, Vec<GroupItem>), ScimError> {
+    let needs_members = query
+        .filter
+        .as_ref()
+        .is_some_and(|f| f.to_string().contains("members"));
+    let mut rendered: Vec<(Value, GroupItem)> = Vec::with_capacity(groups.len());
+    for g in groups {
+        let members = if needs_members {
+            let gid = g.resource_id().ok_or(ScimError::Internal)?;
+            let tenant = &ctx.principal.tenant;
+            Some(
+                app.store
+                    .group_members(tenant, &gid)
+                    .await
+                    .map_err(from_store)?,
+            )
+        } else {
+            None
+        };
+        let json = render::group(&g, members.as_deref(), schema(app), &ctx.base_url);
+        rendered.push((json, g));
+    }
     let mut kept: Vec<(Value, GroupItem)> = rendered
         .into_iter()
         .filter(|(v, _)| query.filter.as_ref().is_none_or(|f| f.matches(v)))
@@ -608,5 +642,5 @@ fn select(
         .take(query.count)
         .map(|(_, g)| g)
         .collect();
-    (total, page)
+    Ok((total, page))
 }

@@ -2,6 +2,7 @@
 //! bug. The edge maps each to one SCIM status in one place.
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 /// Which uniqueness rule a write would have broken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,19 +52,25 @@ pub enum StoreError {
 
 impl StoreError {
     /// Classifies an SDK error by its service error code.
-    pub fn from_sdk<E, R>(err: SdkError<E, R>) -> Self
+    pub fn from_sdk<E>(err: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
     {
         match &err {
             SdkError::ServiceError(service) => {
                 let code = service.err().code().unwrap_or_default();
+                let status = service.raw().status().as_u16();
                 classify_code(code).unwrap_or_else(|| {
-                    Self::Internal(format!(
-                        "{code}: {}",
+                    let detail = format!(
+                        "{status} {code}: {}",
                         service.err().message().unwrap_or_default()
-                    ))
+                    );
+                    if status >= 500 {
+                        // A server-side failure that outlived the SDK's retries: transient.
+                        Self::Unavailable(detail)
+                    } else {
+                        Self::Internal(detail)
+                    }
                 })
             }
             SdkError::TimeoutError(_)
