@@ -215,17 +215,6 @@ async fn load(app: &App, ctx: &Ctx, id: &ResourceId) -> Result<GroupItem, ScimEr
         .ok_or_else(not_found)
 }
 
-fn check_if_match(request: &Request, item: &GroupItem) -> Result<(), ScimError> {
-    if render::if_match_allows(request.header("if-match"), item.version) {
-        Ok(())
-    } else {
-        Err(ScimError::PreconditionFailed(format!(
-            "The group is at version {}, not the one in If-Match.",
-            render::etag(item.version)
-        )))
-    }
-}
-
 /// How a request changes membership.
 enum Membership {
     Unchanged,
@@ -354,7 +343,7 @@ async fn write(
         } else {
             (load(app, ctx, id).await?, None)
         };
-        check_if_match(request, &before)?;
+        render::check_if_match(request, before.version, "group")?;
         let after = new_doc(&before)?
             .filter(|doc| *doc != before.doc)
             .map(|doc| {
@@ -485,7 +474,7 @@ async fn delete(
     request: &Request,
 ) -> Result<Response, ScimError> {
     let item = load(app, ctx, id).await?;
-    check_if_match(request, &item)?;
+    render::check_if_match(request, item.version, "group")?;
     app.store
         .delete_group(&ctx.principal.tenant, &item, &ctx.now)
         .await

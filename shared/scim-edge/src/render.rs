@@ -13,6 +13,23 @@ pub fn etag(version: u64) -> String {
     format!("W/\"{version}\"")
 }
 
+/// 412 unless the request's `If-Match` (when sent) names `version` of the `what` (RFC 7644
+/// section 3.14).
+pub fn check_if_match(
+    request: &crate::http::Request,
+    version: u64,
+    what: &str,
+) -> Result<(), scim_core::ScimError> {
+    if if_match_allows(request.header("if-match"), version) {
+        Ok(())
+    } else {
+        Err(scim_core::ScimError::PreconditionFailed(format!(
+            "The {what} is at version {}, not the one in If-Match.",
+            etag(version)
+        )))
+    }
+}
+
 /// Whether an `If-Match` header matches `version` (`*` matches any existing resource).
 pub fn if_match_allows(header: Option<&str>, version: u64) -> bool {
     let Some(header) = header else { return true };

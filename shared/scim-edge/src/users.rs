@@ -142,18 +142,6 @@ async fn load(app: &App, ctx: &Ctx, id: &ResourceId) -> Result<UserItem, ScimErr
         .ok_or_else(not_found)
 }
 
-/// Checks `If-Match` against the stored version (412 when stale).
-fn check_if_match(request: &Request, item: &UserItem) -> Result<(), ScimError> {
-    if render::if_match_allows(request.header("if-match"), item.version) {
-        Ok(())
-    } else {
-        Err(ScimError::PreconditionFailed(format!(
-            "The user is at version {}, not the one in If-Match.",
-            render::etag(item.version)
-        )))
-    }
-}
-
 /// Reads the user, computes its new document with `change`, and writes it conditionally on the
 /// version read, re-reading on a concurrent change unless the client pinned a version.
 async fn read_modify_write(
@@ -169,7 +157,7 @@ async fn read_modify_write(
     loop {
         attempt += 1;
         let before = load(app, ctx, id).await?;
-        check_if_match(request, &before)?;
+        render::check_if_match(request, before.version, "user")?;
         let (doc, role) = change(&before)?;
         let after = UserItem::build(
             tenant,
@@ -225,7 +213,7 @@ async fn patch(
             None => None,
             Some(_) => {
                 let current = load(app, ctx, id).await?;
-                check_if_match(request, &current)?;
+                render::check_if_match(request, current.version, "user")?;
                 Some(current.version)
             }
         };
@@ -298,7 +286,7 @@ async fn delete(
     request: &Request,
 ) -> Result<Response, ScimError> {
     let item = load(app, ctx, id).await?;
-    check_if_match(request, &item)?;
+    render::check_if_match(request, item.version, "user")?;
     app.store
         .delete_user(&ctx.principal.tenant, &item, &ctx.now)
         .await
