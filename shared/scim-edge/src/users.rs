@@ -64,7 +64,7 @@ fn prepare(app: &App, ctx: &Ctx, input: &Value) -> Result<(Value, String), ScimE
     let doc = codec::normalize(input, schema(app))?;
     let urn = app.schemas.platform_urn();
     let sent = doc
-        .get(&urn)
+        .get(urn)
         .and_then(|ext| ext.get("platformRole"))
         .and_then(Value::as_str)
         .map(str::to_string);
