@@ -8,6 +8,8 @@ VENV := .tools/venv
 SAM_VENV := .tools/sam
 STAMP := $(VENV)/.installed
 SAM_STAMP := $(SAM_VENV)/.installed
+ST_VENV := .tools/schemathesis
+ST_STAMP := $(ST_VENV)/.installed
 
 .PHONY: help tools build dev local-up local-down token test lint unit sam-validate integration fmt
 
@@ -18,8 +20,8 @@ help:
 	@echo "make token TENANT=acme   issue a token (creating the tenant), printed as the last line"
 
 # Python tools go into git-ignored venvs: moto, cargo-lambda (with zig) and the SCIM conformance
-# tester in one, aws-sam-cli (which pins its own dependencies) in another.
-tools: $(STAMP) $(SAM_STAMP)
+# tester in one; aws-sam-cli and schemathesis, which pin their own dependencies, in their own.
+tools: $(STAMP) $(SAM_STAMP) $(ST_STAMP)
 $(STAMP): tools/requirements-local.txt
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
@@ -29,6 +31,11 @@ $(SAM_STAMP): tools/requirements-sam.txt
 	python3 -m venv $(SAM_VENV)
 	$(SAM_VENV)/bin/pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/pip install --quiet -r tools/requirements-sam.txt
+	touch $@
+$(ST_STAMP): tools/requirements-schemathesis.txt
+	python3 -m venv $(ST_VENV)
+	$(ST_VENV)/bin/pip install --quiet --upgrade pip
+	$(ST_VENV)/bin/pip install --quiet -r tools/requirements-schemathesis.txt
 	touch $@
 
 build:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the HTTP integration tests and the third-party conformance checker (scim2-tester) against
+# Runs the HTTP integration tests, the third-party conformance checker (scim2-tester) and
+# schemathesis (property-based requests generated from openapi.yaml) against
 # a local stack this script starts and always stops. A test that cannot reach the stack fails.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,3 +17,5 @@ set +a
 cargo test -p integration-tests -- --test-threads "${SCIM_TEST_THREADS:-4}" "$@"
 token=$(scripts/local.sh token "conformance" 2>/dev/null | tail -n 1)
 .tools/venv/bin/python scripts/conformance.py "$SCIM_BASE_URL" "$token"
+st_token=$(scripts/local.sh token "schemathesis" 2>/dev/null | tail -n 1)
+scripts/schemathesis.sh "$SCIM_BASE_URL" "$st_token"

@@ -112,23 +112,34 @@ up() {
   echo "SCIM base URL: $BASE_URL"
 }
 
-stop_group() { # pidfile
-  local pidfile="$1" pid
+descendants() { # pid: every process below it
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do
+    echo "$child"
+    descendants "$child"
+  done
+}
+
+stop_group() { # pidfile: stops the process group it names and every descendant (cargo-lambda
+  # starts each function in a process group of its own)
+  local pidfile="$1" pid children
   [[ -f "$pidfile" ]] || return 0
   pid=$(cat "$pidfile")
+  children=$(descendants "$pid")
   if kill -0 "$pid" 2>/dev/null; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
     kill -KILL -- "-$pid" 2>/dev/null || true
   fi
+  for child in $children; do
+    kill -KILL "$child" 2>/dev/null || true
+  done
   rm -f "$pidfile"
 }
 
 down() {
   stop_group "$STATE/watch.pid"
   stop_group "$STATE/moto.pid"
-  # Function processes started by the watcher run in its process group; make sure none is left.
-  pkill -f "$CARGO_TARGET_DIR/debug/(users|groups|discovery)\$" 2>/dev/null || true
   echo "local stack '$STACK' stopped"
 }
 

@@ -81,6 +81,11 @@ impl App {
             Ok((response, principal)) => (response, principal),
             Err((err, principal)) => (Response::error(&err), principal),
         };
+        if response.status == 405 {
+            if let Ok(route) = route.as_ref() {
+                response = response.with_header("allow", route.allowed_methods());
+            }
+        }
         // Token verification and the operation itself are counted apart: verification is 0 on a
         // warm cache, and the operation's count is what the data model decides.
         let calls_end = self.store.calls();
@@ -123,8 +128,8 @@ impl App {
         if !route.allows(request.method) || request.method == Method::Other {
             return Err((
                 ScimError::MethodNotAllowed(format!(
-                    "{:?} is not supported on {}.",
-                    request.method,
+                    "{} is not supported on {}.",
+                    request.method.as_str(),
                     route.name()
                 )),
                 None,

@@ -19,6 +19,19 @@ pub enum Method {
     Other,
 }
 
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+            Self::Put => "PUT",
+            Self::Patch => "PATCH",
+            Self::Delete => "DELETE",
+            Self::Other => "This method",
+        }
+    }
+}
+
 /// What the SCIM handlers need from an HTTP request.
 #[derive(Debug, Clone)]
 pub struct Request {

@@ -79,6 +79,16 @@ impl Route {
         }
     }
 
+    /// The methods this route answers, for the `Allow` header of a 405 (RFC 9110 15.5.6).
+    pub fn allowed_methods(&self) -> &'static str {
+        match self {
+            Self::Users | Self::Groups => "GET, POST",
+            Self::UsersSearch | Self::GroupsSearch | Self::RootSearch => "POST",
+            Self::User(_) | Self::Group(_) => "GET, PUT, PATCH, DELETE",
+            _ => "GET",
+        }
+    }
+
     /// A short name for logs.
     pub fn name(&self) -> &'static str {
         match self {
