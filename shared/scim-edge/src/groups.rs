@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use scim_core::codec;
-use scim_core::filter::IndexKey;
+use scim_core::filter::{FilterExpr, IndexKey};
 use scim_core::ids::ResourceId;
 use scim_core::patch::{MemberChange, PatchRequest};
 use scim_core::schema::ResourceSchema;
@@ -148,11 +148,11 @@ async fn create(app: &App, ctx: &Ctx, request: &Request) -> Result<Response, Sci
             .store
             .get_users(tenant, &members)
             .await
-            .map_err(from_store)?;
-        if let Some(missing) = members
-            .iter()
-            .find(|m| !found.iter().any(|u| u.id == m.as_str()))
-        {
+            .map_err(from_store)?
+            .into_iter()
+            .map(|u| u.id)
+            .collect::<BTreeSet<String>>();
+        if let Some(missing) = members.iter().find(|m| !found.contains(m.as_str())) {
             return Err(ScimError::invalid_value(format!(
                 "`{missing}` is not a user of this tenant."
             )));
@@ -581,6 +581,16 @@ async fn all_groups(app: &App, ctx: &Ctx) -> Result<Vec<GroupItem>, ScimError> {
         })
 }
 
+/// Whether a filter reads the `members` attribute (so candidates must be rendered with them).
+fn names_members(expr: &FilterExpr) -> bool {
+    match expr {
+        FilterExpr::Compare { path, .. } | FilterExpr::Present(path) => path.attr == "members",
+        FilterExpr::ValuePath { path, .. } => path.attr == "members",
+        FilterExpr::And(a, b) | FilterExpr::Or(a, b) => names_members(a) || names_members(b),
+        FilterExpr::Not(inner) => names_members(inner),
+    }
+}
+
 /// Filters, sorts and pages groups in memory. Groups are rendered without members unless the
 /// filter names `members` (then each candidate's members are read: one Query per group).
 async fn select(
@@ -592,7 +602,7 @@ async fn select(
     let needs_members = query
         .filter
         .as_ref()
-        .is_some_and(|f| f.to_string().contains("members"));
+        .is_some_and(|f| names_members(f.expr()));
     let mut rendered: Vec<(Value, GroupItem)> = Vec::with_capacity(groups.len());
     for g in groups {
         let members = if needs_members {

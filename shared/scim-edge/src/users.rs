@@ -285,18 +285,28 @@ async fn delete(
     id: &ResourceId,
     request: &Request,
 ) -> Result<Response, ScimError> {
-    let item = load(app, ctx, id).await?;
-    render::check_if_match(request, item.version, "user")?;
-    app.store
-        .delete_user(&ctx.principal.tenant, &item, &ctx.now)
-        .await
-        .map_err(|e| match e {
-            StoreError::VersionConflict => ScimError::PreconditionFailed(
-                "The user changed while it was being deleted; retry.".into(),
-            ),
-            other => from_store(other),
-        })?;
-    Ok(Response::no_content())
+    let pinned = request.header("if-match").is_some();
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let item = load(app, ctx, id).await?;
+        render::check_if_match(request, item.version, "user")?;
+        match app
+            .store
+            .delete_user(&ctx.principal.tenant, &item, &ctx.now)
+            .await
+        {
+            Ok(()) => return Ok(Response::no_content()),
+            // A membership change moved the version: read again unless the client pinned it.
+            Err(StoreError::VersionConflict) if !pinned && attempt < WRITE_ATTEMPTS => continue,
+            Err(StoreError::VersionConflict) => {
+                return Err(ScimError::PreconditionFailed(
+                    "The user changed while it was being deleted; read it again.".into(),
+                ))
+            }
+            Err(other) => return Err(from_store(other)),
+        }
+    }
 }
 
 async fn list(app: &App, ctx: &Ctx, query: &ListQuery) -> Result<Response, ScimError> {

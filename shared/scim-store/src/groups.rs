@@ -376,9 +376,11 @@ impl Store {
         Ok(())
     }
 
-    /// One transaction of `head` plus member pairs. A remove whose user does not exist is dropped
-    /// and the transaction retried (removing a non-member is a no-op); an add whose user does not
-    /// exist is a `MissingReference`.
+    /// One transaction of `head` plus member pairs. Each pair is conditional: an add only when
+    /// the user is not yet a member, a remove only when it is. DynamoDB names every item whose
+    /// condition failed, so the no-ops (re-adding a member, removing a non-member or an id that
+    /// is no user) are dropped and the rest is sent again: a no-op writes nothing, not even a
+    /// new user version. An add whose user does not exist is a `MissingReference`.
     #[allow(clippy::too_many_arguments)]
     async fn member_transaction(
         &self,
@@ -399,22 +401,34 @@ impl Store {
             if writes.is_empty() {
                 return Ok(());
             }
-            match self.transact(writes).await {
+            let err = match self.transact(writes).await {
                 Ok(()) => return Ok(()),
-                Err(err) => match err.failed_condition() {
-                    Some(i) if i >= base => {
-                        let (uid, add) = ops.remove((i - base) / 2);
-                        if add {
-                            return Err(StoreError::MissingReference(uid.to_string()));
-                        }
-                        // a removed id that is no user: nothing to remove, try again without it
-                    }
-                    Some(_) => {
-                        return Err(guards.classify(err));
-                    }
-                    None => return Err(err.into_store_error()),
-                },
+                Err(err) => err,
+            };
+            let failed = err.failed_conditions();
+            if failed.is_empty() {
+                return Err(err.into_store_error());
             }
+            if failed.iter().any(|i| *i < base) {
+                return Err(guards.classify(err));
+            }
+            let mut drop = BTreeSet::new();
+            for i in failed {
+                let pair = (i - base) / 2;
+                let user_item = (i - base) % 2 == 1;
+                if let Some((uid, add)) = ops.get(pair) {
+                    if *add && user_item {
+                        return Err(StoreError::MissingReference(uid.to_string()));
+                    }
+                    drop.insert(pair);
+                }
+            }
+            ops = ops
+                .into_iter()
+                .enumerate()
+                .filter(|(i, _)| !drop.contains(i))
+                .map(|(_, op)| op)
+                .collect();
         }
     }
 
@@ -442,8 +456,8 @@ impl Store {
                 table,
                 member_key,
                 "SET #t = :type, tenant_id = :tenant, group_id = :gid, user_id = :uid, \
-                 project_role = if_not_exists(project_role, :role), added_at = if_not_exists(added_at, :now)",
-                None,
+                 project_role = :role, added_at = :now",
+                Some("attribute_not_exists(pk)"),
                 Some(HashMap::from([("#t".to_string(), "type".to_string())])),
                 HashMap::from([
                     (":type".to_string(), s(items::MEMBERSHIP)),
@@ -464,7 +478,11 @@ impl Store {
             )?;
             Ok([member, user])
         } else {
-            let member = tx::delete(table, member_key, None)?;
+            let member = tx::delete(
+                table,
+                member_key,
+                Some(("attribute_exists(pk)", HashMap::new())),
+            )?;
             let user = tx::update(
                 table,
                 user_key,

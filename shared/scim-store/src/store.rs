@@ -196,6 +196,19 @@ impl TransactError {
         }
     }
 
+    /// The indexes of every item whose condition failed (DynamoDB reports all of them).
+    pub(crate) fn failed_conditions(&self) -> Vec<usize> {
+        match self {
+            Self::Canceled(reasons) => reasons
+                .iter()
+                .enumerate()
+                .filter(|(_, r)| r.code() == Some("ConditionalCheckFailed"))
+                .map(|(i, _)| i)
+                .collect(),
+            Self::Store(_) => Vec::new(),
+        }
+    }
+
     /// Converts a cancellation without a failed condition into the retryable/transient error.
     pub(crate) fn into_store_error(self) -> StoreError {
         match self {
@@ -288,9 +301,10 @@ pub(crate) mod tx {
     ) -> Result<TransactWriteItem, StoreError> {
         let mut b = Delete::builder().table_name(table).set_key(Some(key));
         if let Some((expr, values)) = condition {
-            b = b
-                .condition_expression(expr)
-                .set_expression_attribute_values(Some(values));
+            b = b.condition_expression(expr);
+            if !values.is_empty() {
+                b = b.set_expression_attribute_values(Some(values));
+            }
         }
         Ok(TransactWriteItem::builder()
             .delete(built(b.build())?)

@@ -4,5 +4,17 @@
 
 mod auth;
 mod discovery;
+mod entra_group_flow;
+mod entra_user_flow;
 mod errors;
+mod groups_rfc7644;
+mod groups_scale;
+mod idp_helpers;
+mod okta_group_flow;
+mod okta_user_flow;
+mod openapi_spec;
+mod projects;
+mod users_concurrency;
 mod users_crud;
+mod users_filters;
+mod users_patch;
