@@ -6,6 +6,7 @@ mod auth;
 mod discovery;
 mod entra_group_flow;
 mod entra_user_flow;
+mod entra_validator;
 mod errors;
 mod groups_rfc7644;
 mod groups_scale;
