@@ -198,8 +198,10 @@ fn bare_extension_urn_path_sets_that_extensions_attributes() {
         doc,
         json!({"userName": "u", ENTERPRISE: {"department": "Sales", "manager": {"value": "m1"}}})
     );
-    let err = parse_user(ops(json!([{"op": "remove", "path": ENTERPRISE}]))).unwrap_err();
-    assert_eq!(scim_type(&err), "invalidPath");
+    // Removing the bare extension URN removes the whole extension (see
+    // `removing_a_whole_extension_removes_each_of_its_attributes`).
+    let removed = apply_user(doc, json!([{"op": "remove", "path": ENTERPRISE}]));
+    assert_eq!(removed, json!({"userName": "u"}));
 }
 
 #[test]
