@@ -67,6 +67,15 @@ pub fn issue_token(tenant: &str) -> String {
     out.lines().last().unwrap_or_default().trim().to_string()
 }
 
+/// Seconds a request may take (`SCIM_TEST_TIMEOUT_SECS`, default 120; the 50,000-member run on
+/// moto needs more for reading the whole group).
+fn request_timeout_secs() -> u64 {
+    std::env::var("SCIM_TEST_TIMEOUT_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(120)
+}
+
 /// A response, with its body parsed (Null when empty).
 #[derive(Debug, Clone)]
 pub struct Resp {
@@ -140,7 +149,7 @@ impl Client {
     pub fn with_token(tenant: &str, token: &str) -> Self {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
+            .timeout_global(Some(Duration::from_secs(request_timeout_secs())))
             .build()
             .into();
         Self {
