@@ -17,6 +17,8 @@ STATE="$ROOT/.local/$STACK"
 VENV="$ROOT/.tools/venv"
 if [[ "$STACK" == "test" ]]; then
   DEFAULT_HTTP_PORT=9100; DEFAULT_AWS_PORT=5155
+elif [[ "$STACK" == "scale" ]]; then
+  DEFAULT_HTTP_PORT=9400; DEFAULT_AWS_PORT=5455
 else
   DEFAULT_HTTP_PORT=9000; DEFAULT_AWS_PORT=5055
 fi
