@@ -53,6 +53,28 @@ pub fn admin(args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Invokes the admin Lambda with a JSON command the way the platform's backend does (the Lambda
+/// Invoke API; under `cargo lambda watch` it is served on the stack's port without IAM).
+/// Returns the function's JSON answer (`{"ok": ..., "result" | "error": ...}`).
+pub fn admin_lambda(command: &Value) -> Value {
+    let base = base_url();
+    let root = base.trim_end_matches("/scim/v2");
+    let url = format!("{root}/2015-03-31/functions/admin/invocations");
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(request_timeout_secs())))
+        .build()
+        .into();
+    let mut response = agent
+        .post(&url)
+        .header("Content-Type", "application/json")
+        .send(command.to_string())
+        .unwrap_or_else(|e| panic!("invoke admin: {e}"));
+    let raw = response.body_mut().read_to_string().unwrap_or_default();
+    assert_eq!(response.status().as_u16(), 200, "invoke admin: {raw}");
+    serde_json::from_str(&raw).unwrap_or_else(|e| panic!("admin answered {raw:?}: {e}"))
+}
+
 /// Issues a token for `tenant` (creating it), as `make token` does.
 pub fn issue_token(tenant: &str) -> String {
     let out = admin(&[

@@ -1,12 +1,16 @@
-//! `scim-admin`: the operator CLI. Tenants and tokens for any deployment (it uses the standard
-//! AWS credential chain), plus `create-table`/`create-secret` for the local stack.
+//! `scim-admin`: the operator CLI. Every tenant, token and platform command is a
+//! [`scim_admin::Command`] run by the same library as the admin Lambda; this file only maps
+//! arguments to commands and prints results. `create-table`/`create-secret` set up the local
+//! stack. Credentials come from the standard AWS chain.
 //!
-//! Tokens are printed once, on the last line of stdout, and never logged.
+//! Output: JSON, except `token issue`/`token rotate`, which print the plaintext token alone on
+//! the last line of stdout (it is shown once and never logged), and `tenant list`/`token list`,
+//! which print tab-separated tables unless `--json` is given.
 
 use clap::{Parser, Subcommand};
-use scim_core::ids::TenantId;
-use scim_store::tokens::TokenHasher;
-use scim_store::{Store, TenantItem, TENANT_ACTIVE, TENANT_DISABLED};
+use scim_admin::{Admin, Command as AdminCommand};
+use scim_store::Store;
+use serde_json::Value;
 
 mod table;
 
@@ -19,6 +23,9 @@ struct Cli {
     /// Secrets Manager secret holding the token HMAC key (env TOKEN_KEY_SECRET_ID).
     #[arg(long, env = "TOKEN_KEY_SECRET_ID")]
     secret: String,
+    /// Print listings as JSON instead of tab-separated tables.
+    #[arg(long, global = true)]
+    json: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -75,6 +82,10 @@ enum TenantCommand {
         name: String,
     },
     List,
+    /// Show one tenant with its settings.
+    Get {
+        name: String,
+    },
     /// Disable a tenant: its tokens are refused (within the verification cache time).
     Disable {
         name: String,
@@ -82,7 +93,7 @@ enum TenantCommand {
     Enable {
         name: String,
     },
-    /// Change a tenant's settings.
+    /// Change a tenant's settings (the ones not given keep their value).
     Settings {
         name: String,
         /// ADMIN, MEMBER or OPERATOR: the platform role of users sent without one.
@@ -91,6 +102,9 @@ enum TenantCommand {
         /// ADMIN, EDITOR or VIEWER: the role of members of new projects.
         #[arg(long)]
         default_project_role: Option<String>,
+        /// Requests per second per token (the deployment's default when never set).
+        #[arg(long)]
+        rate_limit_per_second: Option<u32>,
     },
 }
 
@@ -107,7 +121,7 @@ enum TokenCommand {
         #[arg(long)]
         create_tenant: bool,
     },
-    /// List a tenant's tokens (prefix, name, created, last used, revoked).
+    /// List a tenant's tokens (prefix, name, created, last used, revoked, rotated from).
     List {
         #[arg(long)]
         tenant: String,
@@ -118,10 +132,67 @@ enum TokenCommand {
         tenant: String,
         prefix: String,
     },
+    /// Issue a new token with the same name; the old one keeps working until revoked.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        prefix: String,
+    },
 }
 
-fn now() -> String {
-    scim_core::datetime::format(time::OffsetDateTime::now_utc())
+impl TenantCommand {
+    fn into_admin(self) -> AdminCommand {
+        match self {
+            Self::Create { name } => AdminCommand::TenantCreate { name },
+            Self::List => AdminCommand::TenantList {},
+            Self::Get { name } => AdminCommand::TenantGet { tenant: name },
+            Self::Disable { name } => AdminCommand::TenantDisable { tenant: name },
+            Self::Enable { name } => AdminCommand::TenantEnable { tenant: name },
+            Self::Settings {
+                name,
+                default_platform_role,
+                default_project_role,
+                rate_limit_per_second,
+            } => AdminCommand::TenantSettings {
+                tenant: name,
+                default_platform_role,
+                default_project_role,
+                rate_limit_per_second,
+            },
+        }
+    }
+}
+
+impl TokenCommand {
+    fn into_admin(self) -> AdminCommand {
+        match self {
+            Self::Issue {
+                tenant,
+                name,
+                create_tenant,
+            } => AdminCommand::TokenIssue {
+                tenant,
+                name,
+                create_tenant,
+            },
+            Self::List { tenant } => AdminCommand::TokenList { tenant },
+            Self::Revoke { tenant, prefix } => AdminCommand::TokenRevoke { tenant, prefix },
+            Self::Rotate { tenant, prefix } => AdminCommand::TokenRotate { tenant, prefix },
+        }
+    }
+}
+
+impl PlatformCommand {
+    fn into_admin(self) -> AdminCommand {
+        match self {
+            Self::Projects { tenant } => AdminCommand::PlatformProjects { tenant },
+            Self::Members { tenant, project } => AdminCommand::PlatformMembers { tenant, project },
+            Self::User { tenant, user } => AdminCommand::PlatformUser { tenant, user },
+            Self::UserProjects { tenant, user } => {
+                AdminCommand::PlatformUserProjects { tenant, user }
+            }
+        }
+    }
 }
 
 #[tokio::main]
@@ -138,202 +209,82 @@ async fn run(cli: Cli) -> Result<(), String> {
         .load()
         .await;
     let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), cli.table.clone());
-    match cli.command {
-        Command::CreateTable => table::create_table(store.client(), &cli.table).await,
-        Command::CreateSecret => table::create_secret(&sdk, &cli.secret).await,
-        Command::Tenant(cmd) => tenant(&store, cmd).await,
-        Command::Platform(cmd) => platform(&store, cmd).await,
-        Command::Token(cmd) => {
-            let key = table::read_secret(&sdk, &cli.secret).await?;
-            let hasher = TokenHasher::new(key.as_bytes()).map_err(|e| e.to_string())?;
-            token(&store, &hasher, cmd).await
-        }
-    }
-}
-
-async fn find(store: &Store, name: &str) -> Result<TenantItem, String> {
-    store
-        .find_tenant(name)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no tenant named {name:?}"))
-}
-
-fn tenant_id(t: &TenantItem) -> Result<TenantId, String> {
-    TenantId::parse(&t.tenant_id).ok_or_else(|| "malformed tenant id".to_string())
-}
-
-async fn tenant(store: &Store, cmd: TenantCommand) -> Result<(), String> {
-    match cmd {
-        TenantCommand::Create { name } => {
-            let t = store
-                .ensure_tenant(&name, &now())
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("{}\t{}\t{}", t.tenant_id, t.name, t.status);
-        }
-        TenantCommand::List => {
-            for t in store.list_tenants().await.map_err(|e| e.to_string())? {
-                println!("{}\t{}\t{}\t{}", t.tenant_id, t.name, t.status, t.created);
-            }
-        }
-        TenantCommand::Disable { name } => {
-            let t = find(store, &name).await?;
-            store
-                .set_tenant_status(&tenant_id(&t)?, TENANT_DISABLED)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("disabled {name}");
-        }
-        TenantCommand::Enable { name } => {
-            let t = find(store, &name).await?;
-            store
-                .set_tenant_status(&tenant_id(&t)?, TENANT_ACTIVE)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("enabled {name}");
-        }
-        TenantCommand::Settings {
-            name,
-            default_platform_role,
-            default_project_role,
-        } => {
-            let t = find(store, &name).await?;
-            let mut settings = t.settings.clone();
-            if let Some(role) = default_platform_role {
-                let role = role.to_ascii_uppercase();
-                if !scim_core::schema::PLATFORM_ROLES.contains(&role.as_str()) {
-                    return Err(format!("{role} is not ADMIN, MEMBER or OPERATOR"));
-                }
-                settings.default_platform_role = Some(role);
-            }
-            if let Some(role) = default_project_role {
-                let role = role.to_ascii_uppercase();
-                if !scim_edge::config::PROJECT_ROLES.contains(&role.as_str()) {
-                    return Err(format!("{role} is not ADMIN, EDITOR or VIEWER"));
-                }
-                settings.default_project_role = Some(role);
-            }
-            store
-                .set_tenant_settings(&tenant_id(&t)?, &settings)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "{}",
-                serde_json::to_string(&settings).map_err(|e| e.to_string())?
-            );
-        }
-    }
-    Ok(())
-}
-
-fn resource_id(text: &str) -> Result<scim_core::ids::ResourceId, String> {
-    scim_core::ids::ResourceId::parse(text).ok_or_else(|| format!("{text:?} is not a resource id"))
-}
-
-fn print_json(value: &impl serde::Serialize) -> Result<(), String> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).map_err(|e| e.to_string())?
+    let command = match cli.command {
+        Command::CreateTable => return table::create_table(store.client(), &cli.table).await,
+        Command::CreateSecret => return table::create_secret(&sdk, &cli.secret).await,
+        Command::Tenant(cmd) => cmd.into_admin(),
+        Command::Token(cmd) => cmd.into_admin(),
+        Command::Platform(cmd) => cmd.into_admin(),
+    };
+    let needs_key = matches!(
+        command,
+        AdminCommand::TokenIssue { .. } | AdminCommand::TokenRotate { .. }
     );
-    Ok(())
+    let hasher = if needs_key {
+        Some(
+            scim_admin::read_token_key(&sdk, &cli.secret)
+                .await
+                .map_err(|e| e.to_string())?,
+        )
+    } else {
+        None
+    };
+    let admin = Admin::new(store, hasher);
+    let name = command.name();
+    let result = admin
+        .execute(command, &scim_admin::now())
+        .await
+        .map_err(|e| e.to_string())?;
+    print(name, &result, cli.json)
 }
 
-async fn platform(store: &Store, cmd: PlatformCommand) -> Result<(), String> {
-    match cmd {
-        PlatformCommand::Projects { tenant } => {
-            let t = tenant_id(&find(store, &tenant).await?)?;
-            print_json(&store.projects(&t).await.map_err(|e| e.to_string())?)
-        }
-        PlatformCommand::Members { tenant, project } => {
-            let t = tenant_id(&find(store, &tenant).await?)?;
-            let members = store
-                .project_members(&t, &resource_id(&project)?)
-                .await
-                .map_err(|e| e.to_string())?;
-            print_json(&members)
-        }
-        PlatformCommand::User { tenant, user } => {
-            let t = tenant_id(&find(store, &tenant).await?)?;
-            let item = store
-                .get_user_record(&t, &resource_id(&user)?)
-                .await
-                .map_err(|e| e.to_string())?
-                .ok_or_else(|| format!("no user {user}"))?;
-            print_json(&serde_json::json!({
-                "id": item.id,
-                "user_name": item.user_name,
-                "active": item.active,
-                "platform_role": item.platform_role,
-                "deleted_at": item.deleted_at,
-            }))
-        }
-        PlatformCommand::UserProjects { tenant, user } => {
-            let t = tenant_id(&find(store, &tenant).await?)?;
-            let projects = store
-                .user_projects(&t, &resource_id(&user)?)
-                .await
-                .map_err(|e| e.to_string())?;
-            print_json(&projects)
-        }
-    }
-}
-
-async fn token(store: &Store, hasher: &TokenHasher, cmd: TokenCommand) -> Result<(), String> {
-    match cmd {
-        TokenCommand::Issue {
-            tenant,
-            name,
-            create_tenant,
-        } => {
-            let t = if create_tenant {
-                store
-                    .ensure_tenant(&tenant, &now())
-                    .await
-                    .map_err(|e| e.to_string())?
-            } else {
-                find(store, &tenant).await?
-            };
-            let issued = store
-                .issue_token(&tenant_id(&t)?, &name, hasher, &now())
-                .await
-                .map_err(|e| e.to_string())?;
+fn print(command: &str, result: &Value, json: bool) -> Result<(), String> {
+    let field = |v: &Value, k: &str| v[k].as_str().unwrap_or("-").to_string();
+    match command {
+        "token.issue" | "token.rotate" => {
             eprintln!(
-                "Issued token {} ({name}) for tenant {tenant}. It is shown once:",
-                issued.prefix
+                "Issued token {} ({}) for tenant {}{}. It is shown once:",
+                field(result, "prefix"),
+                field(result, "name"),
+                field(result, "tenant"),
+                result["rotated_from"]
+                    .as_str()
+                    .map(|old| format!(
+                        ", replacing {old} (revoke it once the IdP uses the new one)"
+                    ))
+                    .unwrap_or_default(),
             );
-            println!("{}", issued.plaintext);
+            println!("{}", field(result, "token"));
         }
-        TokenCommand::List { tenant } => {
-            let t = find(store, &tenant).await?;
-            println!("prefix\tname\tcreated\tlast_used\trevoked");
-            for k in store
-                .list_tokens(&tenant_id(&t)?)
-                .await
-                .map_err(|e| e.to_string())?
-            {
+        "tenant.list" if !json => {
+            for t in result.as_array().into_iter().flatten() {
                 println!(
-                    "{}\t{}\t{}\t{}\t{}",
-                    k.prefix,
-                    k.name,
-                    k.created,
-                    k.last_used.as_deref().unwrap_or("-"),
-                    k.revoked_at.as_deref().unwrap_or("-")
+                    "{}\t{}\t{}\t{}",
+                    field(t, "tenant_id"),
+                    field(t, "name"),
+                    field(t, "status"),
+                    field(t, "created")
                 );
             }
         }
-        TokenCommand::Revoke { tenant, prefix } => {
-            let t = find(store, &tenant).await?;
-            if store
-                .revoke_token(&tenant_id(&t)?, &prefix, &now())
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                println!("revoked {prefix}");
-            } else {
-                return Err(format!("tenant {tenant} has no token {prefix}"));
+        "token.list" if !json => {
+            println!("prefix\tname\tcreated\tlast_used\trevoked\trotated_from");
+            for k in result.as_array().into_iter().flatten() {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    field(k, "prefix"),
+                    field(k, "name"),
+                    field(k, "created"),
+                    field(k, "last_used"),
+                    field(k, "revoked_at"),
+                    field(k, "rotated_from"),
+                );
             }
         }
+        _ => println!(
+            "{}",
+            serde_json::to_string_pretty(result).map_err(|e| e.to_string())?
+        ),
     }
     Ok(())
 }

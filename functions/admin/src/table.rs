@@ -108,19 +108,3 @@ pub async fn create_secret(sdk: &aws_config::SdkConfig, name: &str) -> Result<()
     eprintln!("created secret {name}");
     Ok(())
 }
-
-pub async fn read_secret(sdk: &aws_config::SdkConfig, name: &str) -> Result<String, String> {
-    aws_sdk_secretsmanager::Client::new(sdk)
-        .get_secret_value()
-        .secret_id(name)
-        .send()
-        .await
-        .map_err(|e| {
-            format!(
-                "read secret: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-            )
-        })?
-        .secret_string
-        .ok_or_else(|| "the secret has no string value".to_string())
-}

@@ -416,6 +416,9 @@ pub static ENTERPRISE_USER_ATTRIBUTES: &[AttributeDef] = &[
 /// The roles a platform user can hold, in their canonical spelling.
 pub const PLATFORM_ROLES: &[&str] = &["ADMIN", "MEMBER", "OPERATOR"];
 
+/// Project roles a group's members may get (EDITOR unless the deployment or tenant says).
+pub const PROJECT_ROLES: &[&str] = &["ADMIN", "EDITOR", "VIEWER"];
+
 /// The custom extension: how an IdP tells the platform which role a user holds.
 pub static PLATFORM_USER_ATTRIBUTES: &[AttributeDef] = &[AttributeDef::string(
     "platformRole",

@@ -12,6 +12,7 @@ use scim_store::{Principal, Store};
 use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::http::{Method, Request, Response};
+use crate::ratelimit::RateLimiter;
 use crate::routes::{Family, Route};
 
 /// Everything a request handler may use.
@@ -21,6 +22,7 @@ pub struct App {
     pub store: Store,
     pub schemas: Schemas,
     pub auth: Authenticator,
+    pub limiter: RateLimiter,
 }
 
 /// Per-request facts the handlers share.
@@ -59,11 +61,13 @@ impl App {
     pub fn new(config: Config, store: Store, hasher: TokenHasher) -> Self {
         let schemas = Schemas::new(&config.platform_schema_urn);
         let auth = Authenticator::new(hasher, Duration::from_secs(config.token_cache_seconds));
+        let limiter = RateLimiter::new(config.rate_limit_per_second);
         Self {
             config,
             store,
             schemas,
             auth,
+            limiter,
         }
     }
 
@@ -72,10 +76,10 @@ impl App {
     pub async fn handle(&self, family: Family, request: Request, request_id: &str) -> Response {
         let started = Instant::now();
         let calls_before = self.store.calls();
-        let mut calls_after_auth = None;
+        let mut marks = CallMarks::default();
         let route = Route::parse(&request.path);
         let outcome = self
-            .dispatch(family, route.as_ref(), &request, &mut calls_after_auth)
+            .dispatch(family, route.as_ref(), &request, &mut marks)
             .await;
         let (mut response, principal) = match outcome {
             Ok((response, principal)) => (response, principal),
@@ -86,17 +90,20 @@ impl App {
                 response = response.with_header("allow", route.allowed_methods());
             }
         }
-        // Token verification and the operation itself are counted apart: verification is 0 on a
-        // warm cache, and the operation's count is what the data model decides.
+        // Token verification, the rate limit and the operation itself are counted apart:
+        // verification is 0 on a warm cache, the rate limit about one claim per second per busy
+        // instance, and the operation's count is what the data model decides.
         let calls_end = self.store.calls();
-        let auth_calls = calls_after_auth
-            .unwrap_or(calls_end)
-            .saturating_sub(calls_before);
-        let calls = calls_end.saturating_sub(calls_after_auth.unwrap_or(calls_end));
+        let after_auth = marks.after_auth.unwrap_or(calls_end);
+        let after_rate = marks.after_rate.unwrap_or(after_auth);
+        let auth_calls = after_auth.saturating_sub(calls_before);
+        let rate_calls = after_rate.saturating_sub(after_auth);
+        let calls = calls_end.saturating_sub(after_rate);
         if self.config.expose_call_counts {
             response = response
                 .with_header("x-scim-dynamodb-calls", calls.to_string())
-                .with_header("x-scim-auth-dynamodb-calls", auth_calls.to_string());
+                .with_header("x-scim-auth-dynamodb-calls", auth_calls.to_string())
+                .with_header("x-scim-ratelimit-dynamodb-calls", rate_calls.to_string());
         }
         tracing::info!(
             request_id,
@@ -108,6 +115,7 @@ impl App {
             status = response.status,
             dynamodb_calls = calls,
             auth_dynamodb_calls = auth_calls,
+            ratelimit_dynamodb_calls = rate_calls,
             duration_ms = started.elapsed().as_millis() as u64,
             "request"
         );
@@ -119,7 +127,7 @@ impl App {
         family: Family,
         route: Result<&Route, &ScimError>,
         request: &Request,
-        calls_after_auth: &mut Option<u64>,
+        marks: &mut CallMarks,
     ) -> Result<(Response, Option<Principal>), (ScimError, Option<Principal>)> {
         let route = route.map_err(|e| (e.clone(), None))?;
         if route.family() != family {
@@ -150,7 +158,10 @@ impl App {
             .authenticate(&self.store, request, &now)
             .await
             .map_err(|e| (e, None))?;
-        *calls_after_auth = Some(self.store.calls());
+        marks.after_auth = Some(self.store.calls());
+        let admitted = self.limiter.admit(&self.store, &principal).await;
+        marks.after_rate = Some(self.store.calls());
+        admitted.map_err(|e| (e, Some(principal.clone())))?;
         let ctx = Ctx {
             principal: principal.clone(),
             base_url: request.base_url(self.config.public_base_url.as_deref()),
@@ -166,6 +177,13 @@ impl App {
             Err(err) => Err((err, Some(principal))),
         }
     }
+}
+
+/// Store call counts at the pipeline's stages, to attribute calls to each.
+#[derive(Debug, Default)]
+struct CallMarks {
+    after_auth: Option<u64>,
+    after_rate: Option<u64>,
 }
 
 fn resource_id(route: &Route) -> Option<&str> {

@@ -2,8 +2,7 @@
 
 use scim_core::schema::DEFAULT_PLATFORM_SCHEMA;
 
-/// Project roles a group's members may get.
-pub const PROJECT_ROLES: &[&str] = &["ADMIN", "EDITOR", "VIEWER"];
+pub use scim_core::schema::PROJECT_ROLES;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -22,6 +21,9 @@ pub struct Config {
     pub token_cache_seconds: u64,
     /// `SCIM_MAX_PAYLOAD_BYTES`: largest request body accepted (advertised as maxPayloadSize).
     pub max_payload_bytes: usize,
+    /// `SCIM_RATE_LIMIT_PER_SECOND`: requests per second per token unless the tenant's setting
+    /// says otherwise (default 100).
+    pub rate_limit_per_second: u32,
     /// `SCIM_EXPOSE_CALL_COUNTS`: add `x-scim-dynamodb-calls` to responses (local and test runs).
     pub expose_call_counts: bool,
 }
@@ -75,6 +77,15 @@ impl Config {
             token_cache_seconds: number("SCIM_TOKEN_CACHE_SECONDS", 60)?,
             max_payload_bytes: usize::try_from(number("SCIM_MAX_PAYLOAD_BYTES", 1_048_576)?)
                 .unwrap_or(1_048_576),
+            rate_limit_per_second: match u32::try_from(number("SCIM_RATE_LIMIT_PER_SECOND", 100)?) {
+                Ok(limit) if limit > 0 => limit,
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "SCIM_RATE_LIMIT_PER_SECOND",
+                        "must be between 1 and 4294967295".into(),
+                    ))
+                }
+            },
             expose_call_counts: get("SCIM_EXPOSE_CALL_COUNTS")
                 .is_some_and(|v| v == "1" || v == "true"),
         })
@@ -101,6 +112,7 @@ mod tests {
             Config::from_lookup(env(&[("TABLE_NAME", "t"), ("TOKEN_KEY_SECRET_ID", "s")])).unwrap();
         assert_eq!(c.default_project_role, "EDITOR");
         assert_eq!(c.token_cache_seconds, 60);
+        assert_eq!(c.rate_limit_per_second, 100);
         assert_eq!(c.platform_schema_urn, DEFAULT_PLATFORM_SCHEMA);
     }
 
@@ -110,6 +122,16 @@ mod tests {
             ("TABLE_NAME", "t"),
             ("TOKEN_KEY_SECRET_ID", "s"),
             ("SCIM_DEFAULT_PROJECT_ROLE", "OWNER"),
+        ]));
+        assert!(err.is_err());
+    }
+
+    #[test]
+    fn a_zero_rate_limit_is_a_configuration_error() {
+        let err = Config::from_lookup(env(&[
+            ("TABLE_NAME", "t"),
+            ("TOKEN_KEY_SECRET_ID", "s"),
+            ("SCIM_RATE_LIMIT_PER_SECOND", "0"),
         ]));
         assert!(err.is_err());
     }

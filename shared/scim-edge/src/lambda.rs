@@ -32,7 +32,8 @@ pub async fn run(family: Family) -> Result<(), Error> {
     .await
 }
 
-fn init_tracing() {
+/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info).
+pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

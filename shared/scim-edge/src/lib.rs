@@ -11,6 +11,7 @@ pub mod http;
 pub mod json;
 pub mod lambda;
 pub mod list;
+pub mod ratelimit;
 pub mod render;
 pub mod routes;
 pub mod users;

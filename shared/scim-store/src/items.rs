@@ -175,4 +175,8 @@ pub struct TokenItem {
     pub last_used: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<String>,
+    /// The prefix of the token this one replaced (`token rotate`); the old one stays valid
+    /// until it is revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_from: Option<String>,
 }

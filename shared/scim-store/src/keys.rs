@@ -7,6 +7,7 @@
 //! | tenant | `TENANT#t` | `TENANT` | | |
 //! | tenant name | `TENANTNAME#lower(name)` | `TENANTNAME` | | |
 //! | token | `TOKEN#hmac(token)` | `TOKEN` | `TENANT#t#TOKENS` | `created#prefix` |
+//! | rate counter | `TOKEN#hmac(token)` | `RATE#<epoch second>` | | |
 //! | user | `TENANT#t#USER#id` | `USER` | `TENANT#t#USERS` | `lower(userName)` |
 //! | group (project) | `TENANT#t#GROUP#id` | `GROUP` | `TENANT#t#GROUPS` | `lower(displayName)` |
 //! | membership | `TENANT#t#GROUP#gid` | `MEMBER#uid` | | |
@@ -52,6 +53,11 @@ pub fn tenant_name_pk(name: &str) -> String {
 
 pub fn token_pk(token_hash_hex: &str) -> String {
     format!("TOKEN#{token_hash_hex}")
+}
+
+/// The sort key of a token's request counter for one second (in the token's partition).
+pub fn rate_sk(epoch_second: u64) -> String {
+    format!("RATE#{epoch_second}")
 }
 
 pub fn tenant_tokens_gsi(tenant: &TenantId) -> String {

@@ -9,6 +9,7 @@ pub mod items;
 pub mod keys;
 mod listing;
 mod platform;
+mod ratelimit;
 pub mod store;
 mod tenants;
 pub mod tokens;

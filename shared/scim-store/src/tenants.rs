@@ -20,6 +20,8 @@ const TENANTS_GSI: &str = "TENANTS";
 pub struct Principal {
     pub tenant: TenantId,
     pub token_prefix: String,
+    /// The HMAC of the token (hex): keys its rate counter; never the token itself.
+    pub token_hash: String,
     pub settings: TenantSettings,
 }
 
@@ -154,6 +156,41 @@ impl Store {
         hasher: &TokenHasher,
         now: &str,
     ) -> Result<NewToken, StoreError> {
+        self.put_new_token(tenant, name, None, hasher, now).await
+    }
+
+    /// Rotation: issues a new token with the same name, recording which one it replaces. The
+    /// old token keeps working until it is revoked, so the IdP can be switched over without a
+    /// gap. `None` when the tenant has no unrevoked token with that prefix.
+    pub async fn rotate_token(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+        hasher: &TokenHasher,
+        now: &str,
+    ) -> Result<Option<(NewToken, String)>, StoreError> {
+        let Some(old) = self
+            .list_tokens(tenant)
+            .await?
+            .into_iter()
+            .find(|t| t.prefix == prefix && t.revoked_at.is_none())
+        else {
+            return Ok(None);
+        };
+        let new = self
+            .put_new_token(tenant, &old.name, Some(prefix), hasher, now)
+            .await?;
+        Ok(Some((new, old.name)))
+    }
+
+    async fn put_new_token(
+        &self,
+        tenant: &TenantId,
+        name: &str,
+        rotated_from: Option<&str>,
+        hasher: &TokenHasher,
+        now: &str,
+    ) -> Result<NewToken, StoreError> {
         let new = tokens::generate().map_err(|e| StoreError::Internal(e.to_string()))?;
         let item = TokenItem {
             pk: keys::token_pk(&hasher.hash(&new.plaintext)),
@@ -167,6 +204,7 @@ impl Store {
             created: now.to_string(),
             last_used: None,
             revoked_at: None,
+            rotated_from: rotated_from.map(str::to_string),
         };
         self.client
             .put_item()
@@ -226,14 +264,12 @@ impl Store {
         if !tokens::is_well_formed(token) {
             return Ok(Err(Refusal::Malformed));
         }
+        let token_hash = hasher.hash(token);
         let out = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
-            .set_key(Some(key(
-                keys::token_pk(&hasher.hash(token)),
-                keys::TOKEN_SK,
-            )))
+            .set_key(Some(key(keys::token_pk(&token_hash), keys::TOKEN_SK)))
             .update_expression("SET last_used = :now")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(revoked_at)")
             .set_expression_attribute_values(Some(HashMap::from([(":now".to_string(), s(now))])))
@@ -259,6 +295,7 @@ impl Store {
             Some(t) if t.status == TENANT_ACTIVE => Ok(Ok(Principal {
                 tenant,
                 token_prefix: item.prefix,
+                token_hash,
                 settings: t.settings,
             })),
             _ => Ok(Err(Refusal::TenantDisabled)),

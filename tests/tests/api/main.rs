@@ -2,6 +2,7 @@
 //! `cargo lambda watch`, backed by moto, started by `scripts/integration.sh`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod admin;
 mod auth;
 mod discovery;
 mod entra_group_flow;
@@ -15,6 +16,7 @@ mod okta_group_flow;
 mod okta_user_flow;
 mod openapi_spec;
 mod projects;
+mod rate_limit;
 mod users_concurrency;
 mod users_crud;
 mod users_filters;

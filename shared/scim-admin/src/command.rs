@@ -1,0 +1,154 @@
+//! The administration commands, as JSON the admin Lambda receives and the CLI builds.
+
+use serde::Deserialize;
+
+use crate::AdminError;
+
+/// One administration command. Tenants are named by their (case-insensitive) name.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "command", deny_unknown_fields)]
+pub enum Command {
+    /// Creates a tenant, or returns the existing one with that name.
+    #[serde(rename = "tenant.create")]
+    TenantCreate { name: String },
+    #[serde(rename = "tenant.list")]
+    TenantList {},
+    #[serde(rename = "tenant.get")]
+    TenantGet { tenant: String },
+    /// A disabled tenant's tokens are refused (within the verification cache time).
+    #[serde(rename = "tenant.disable")]
+    TenantDisable { tenant: String },
+    #[serde(rename = "tenant.enable")]
+    TenantEnable { tenant: String },
+    /// Changes the given settings; the others keep their value.
+    #[serde(rename = "tenant.settings")]
+    TenantSettings {
+        tenant: String,
+        #[serde(default)]
+        default_platform_role: Option<String>,
+        #[serde(default)]
+        default_project_role: Option<String>,
+        #[serde(default)]
+        rate_limit_per_second: Option<u32>,
+    },
+    /// Issues a token; the result holds the plaintext, once.
+    #[serde(rename = "token.issue")]
+    TokenIssue {
+        tenant: String,
+        name: String,
+        #[serde(default)]
+        create_tenant: bool,
+    },
+    /// Prefix, name, created, last used, revoked, rotated from: never the token itself.
+    #[serde(rename = "token.list")]
+    TokenList { tenant: String },
+    #[serde(rename = "token.revoke")]
+    TokenRevoke { tenant: String, prefix: String },
+    /// Issues a new token with the old one's name; the old one works until revoked.
+    #[serde(rename = "token.rotate")]
+    TokenRotate { tenant: String, prefix: String },
+    #[serde(rename = "platform.projects")]
+    PlatformProjects { tenant: String },
+    #[serde(rename = "platform.members")]
+    PlatformMembers { tenant: String, project: String },
+    #[serde(rename = "platform.user")]
+    PlatformUser { tenant: String, user: String },
+    #[serde(rename = "platform.user-projects")]
+    PlatformUserProjects { tenant: String, user: String },
+}
+
+impl Command {
+    /// Parses a JSON command (the admin Lambda's event).
+    pub fn from_json(value: serde_json::Value) -> Result<Self, AdminError> {
+        serde_json::from_value(value).map_err(|e| AdminError::BadCommand(e.to_string()))
+    }
+
+    /// Whether the command writes (logged at a higher level by the Lambda).
+    pub fn is_change(&self) -> bool {
+        !matches!(
+            self,
+            Self::TenantList {}
+                | Self::TenantGet { .. }
+                | Self::TokenList { .. }
+                | Self::PlatformProjects { .. }
+                | Self::PlatformMembers { .. }
+                | Self::PlatformUser { .. }
+                | Self::PlatformUserProjects { .. }
+        )
+    }
+
+    /// A name for logs (never includes a token).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::TenantCreate { .. } => "tenant.create",
+            Self::TenantList {} => "tenant.list",
+            Self::TenantGet { .. } => "tenant.get",
+            Self::TenantDisable { .. } => "tenant.disable",
+            Self::TenantEnable { .. } => "tenant.enable",
+            Self::TenantSettings { .. } => "tenant.settings",
+            Self::TokenIssue { .. } => "token.issue",
+            Self::TokenList { .. } => "token.list",
+            Self::TokenRevoke { .. } => "token.revoke",
+            Self::TokenRotate { .. } => "token.rotate",
+            Self::PlatformProjects { .. } => "platform.projects",
+            Self::PlatformMembers { .. } => "platform.members",
+            Self::PlatformUser { .. } => "platform.user",
+            Self::PlatformUserProjects { .. } => "platform.user-projects",
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_json_command_names_its_operation_and_arguments() {
+        let cmd = Command::from_json(json!({
+            "command": "token.issue", "tenant": "acme", "name": "Okta - Production"
+        }))
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::TokenIssue {
+                tenant: "acme".into(),
+                name: "Okta - Production".into(),
+                create_tenant: false
+            }
+        );
+        assert!(cmd.is_change());
+    }
+
+    #[test]
+    fn unknown_commands_and_fields_are_refused_with_bad_command() {
+        for bad in [
+            json!({"command": "tenant.drop", "tenant": "acme"}),
+            json!({"command": "token.revoke", "tenant": "acme"}),
+            json!({"command": "tenant.list", "extra": 1}),
+            json!({"tenant": "acme"}),
+            json!("tenant.list"),
+        ] {
+            let err = Command::from_json(bad.clone()).unwrap_err();
+            assert_eq!(err.code(), "bad_command", "{bad}");
+        }
+    }
+
+    #[test]
+    fn settings_may_change_one_value_alone() {
+        let cmd = Command::from_json(json!({
+            "command": "tenant.settings", "tenant": "acme", "rate_limit_per_second": 250
+        }))
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::TenantSettings {
+                tenant: "acme".into(),
+                default_platform_role: None,
+                default_project_role: None,
+                rate_limit_per_second: Some(250)
+            }
+        );
+    }
+}

@@ -1,0 +1,316 @@
+//! Tenant and token administration, shared by the operator CLI (`scim-admin`) and the admin
+//! Lambda (invoked directly with a JSON command, authorised by IAM; it has no public route).
+//!
+//! A command is JSON with a `command` field, for example
+//! `{"command": "token.issue", "tenant": "acme", "name": "Okta - Production"}`; see
+//! [`Command`] for the full list. [`Admin::execute`] returns the result as JSON, or an
+//! [`AdminError`] with a stable machine-readable code.
+
+mod command;
+mod error;
+
+pub use command::Command;
+pub use error::AdminError;
+
+use scim_core::ids::{ResourceId, TenantId};
+use scim_store::tokens::TokenHasher;
+use scim_store::{Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+/// A tenant as administrators see it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TenantView {
+    pub tenant_id: String,
+    pub name: String,
+    pub status: String,
+    pub created: String,
+    pub settings: scim_store::TenantSettings,
+}
+
+impl From<TenantItem> for TenantView {
+    fn from(t: TenantItem) -> Self {
+        Self {
+            tenant_id: t.tenant_id,
+            name: t.name,
+            status: t.status,
+            created: t.created,
+            settings: t.settings,
+        }
+    }
+}
+
+/// A token as administrators see it: never its plaintext or hash.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TokenView {
+    pub prefix: String,
+    pub name: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub revoked_at: Option<String>,
+    pub rotated_from: Option<String>,
+}
+
+impl From<TokenItem> for TokenView {
+    fn from(t: TokenItem) -> Self {
+        Self {
+            prefix: t.prefix,
+            name: t.name,
+            created: t.created,
+            last_used: t.last_used,
+            revoked_at: t.revoked_at,
+            rotated_from: t.rotated_from,
+        }
+    }
+}
+
+/// A newly issued token: the plaintext appears here once and is stored nowhere.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct IssuedToken {
+    pub tenant: String,
+    pub prefix: String,
+    pub name: String,
+    pub token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotated_from: Option<String>,
+}
+
+/// Runs administration commands against one table.
+#[derive(Debug, Clone)]
+pub struct Admin {
+    store: Store,
+    hasher: Option<TokenHasher>,
+}
+
+impl Admin {
+    /// `hasher` is needed only to issue or rotate tokens (the CLI reads the key lazily).
+    pub fn new(store: Store, hasher: Option<TokenHasher>) -> Self {
+        Self { store, hasher }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Runs one command; `now` is the RFC 3339 time recorded on what it writes.
+    pub async fn execute(&self, command: Command, now: &str) -> Result<Value, AdminError> {
+        match command {
+            Command::TenantCreate { name } => {
+                non_empty("name", &name)?;
+                to_json(TenantView::from(
+                    self.store.ensure_tenant(&name, now).await?,
+                ))
+            }
+            Command::TenantList {} => to_json(
+                self.store
+                    .list_tenants()
+                    .await?
+                    .into_iter()
+                    .map(TenantView::from)
+                    .collect::<Vec<_>>(),
+            ),
+            Command::TenantGet { tenant } => to_json(TenantView::from(self.find(&tenant).await?)),
+            Command::TenantDisable { tenant } => self.set_status(&tenant, TENANT_DISABLED).await,
+            Command::TenantEnable { tenant } => self.set_status(&tenant, TENANT_ACTIVE).await,
+            Command::TenantSettings {
+                tenant,
+                default_platform_role,
+                default_project_role,
+                rate_limit_per_second,
+            } => {
+                let t = self.find(&tenant).await?;
+                let mut settings = t.settings.clone();
+                if let Some(role) = default_platform_role {
+                    settings.default_platform_role =
+                        Some(role_in(&role, scim_core::schema::PLATFORM_ROLES)?);
+                }
+                if let Some(role) = default_project_role {
+                    settings.default_project_role =
+                        Some(role_in(&role, scim_core::schema::PROJECT_ROLES)?);
+                }
+                if let Some(limit) = rate_limit_per_second {
+                    if limit == 0 {
+                        return Err(AdminError::InvalidArgument(
+                            "rate_limit_per_second must be at least 1".into(),
+                        ));
+                    }
+                    settings.rate_limit_per_second = Some(limit);
+                }
+                self.store
+                    .set_tenant_settings(&tenant_id(&t)?, &settings)
+                    .await?;
+                to_json(settings)
+            }
+            Command::TokenIssue {
+                tenant,
+                name,
+                create_tenant,
+            } => {
+                non_empty("name", &name)?;
+                let t = if create_tenant {
+                    self.store.ensure_tenant(&tenant, now).await?
+                } else {
+                    self.find(&tenant).await?
+                };
+                let issued = self
+                    .store
+                    .issue_token(&tenant_id(&t)?, &name, self.hasher()?, now)
+                    .await?;
+                to_json(IssuedToken {
+                    tenant: t.name,
+                    prefix: issued.prefix,
+                    name,
+                    token: issued.plaintext,
+                    rotated_from: None,
+                })
+            }
+            Command::TokenList { tenant } => {
+                let t = self.find(&tenant).await?;
+                let tokens = self.store.list_tokens(&tenant_id(&t)?).await?;
+                to_json(tokens.into_iter().map(TokenView::from).collect::<Vec<_>>())
+            }
+            Command::TokenRevoke { tenant, prefix } => {
+                let t = self.find(&tenant).await?;
+                if self
+                    .store
+                    .revoke_token(&tenant_id(&t)?, &prefix, now)
+                    .await?
+                {
+                    Ok(json!({"revoked": prefix}))
+                } else {
+                    Err(AdminError::TokenNotFound(prefix))
+                }
+            }
+            Command::TokenRotate { tenant, prefix } => {
+                let t = self.find(&tenant).await?;
+                let rotated = self
+                    .store
+                    .rotate_token(&tenant_id(&t)?, &prefix, self.hasher()?, now)
+                    .await?;
+                let Some((issued, name)) = rotated else {
+                    return Err(AdminError::TokenNotFound(prefix));
+                };
+                to_json(IssuedToken {
+                    tenant: t.name,
+                    prefix: issued.prefix,
+                    name,
+                    token: issued.plaintext,
+                    rotated_from: Some(prefix),
+                })
+            }
+            Command::PlatformProjects { tenant } => {
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                to_json(self.store.projects(&t).await?)
+            }
+            Command::PlatformMembers { tenant, project } => {
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                to_json(
+                    self.store
+                        .project_members(&t, &resource_id(&project)?)
+                        .await?,
+                )
+            }
+            Command::PlatformUser { tenant, user } => {
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                let item = self
+                    .store
+                    .get_user_record(&t, &resource_id(&user)?)
+                    .await?
+                    .ok_or(AdminError::UserNotFound(user))?;
+                Ok(json!({
+                    "id": item.id,
+                    "user_name": item.user_name,
+                    "active": item.active,
+                    "platform_role": item.platform_role,
+                    "deleted_at": item.deleted_at,
+                }))
+            }
+            Command::PlatformUserProjects { tenant, user } => {
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                to_json(self.store.user_projects(&t, &resource_id(&user)?).await?)
+            }
+        }
+    }
+
+    fn hasher(&self) -> Result<&TokenHasher, AdminError> {
+        self.hasher
+            .as_ref()
+            .ok_or_else(|| AdminError::Internal("the token key was not loaded".into()))
+    }
+
+    async fn find(&self, name: &str) -> Result<TenantItem, AdminError> {
+        self.store
+            .find_tenant(name)
+            .await?
+            .ok_or_else(|| AdminError::TenantNotFound(name.to_string()))
+    }
+
+    async fn set_status(&self, name: &str, status: &str) -> Result<Value, AdminError> {
+        let t = self.find(name).await?;
+        self.store
+            .set_tenant_status(&tenant_id(&t)?, status)
+            .await?;
+        Ok(json!({"tenant": t.name, "status": status}))
+    }
+}
+
+/// Reads the token HMAC key from Secrets Manager (once per process).
+pub async fn read_token_key(
+    sdk: &aws_config::SdkConfig,
+    secret_id: &str,
+) -> Result<TokenHasher, AdminError> {
+    let out = aws_sdk_secretsmanager::Client::new(sdk)
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| {
+            AdminError::Internal(format!(
+                "reading the token key: {}",
+                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+            ))
+        })?;
+    let key = out
+        .secret_string
+        .ok_or_else(|| AdminError::Internal("the token key secret has no string value".into()))?;
+    TokenHasher::new(key.as_bytes()).map_err(|e| AdminError::Internal(e.to_string()))
+}
+
+/// The current time as the store records it.
+pub fn now() -> String {
+    scim_core::datetime::format(time::OffsetDateTime::now_utc())
+}
+
+fn to_json(value: impl Serialize) -> Result<Value, AdminError> {
+    serde_json::to_value(value).map_err(|e| AdminError::Internal(e.to_string()))
+}
+
+fn non_empty(field: &str, value: &str) -> Result<(), AdminError> {
+    if value.trim().is_empty() {
+        return Err(AdminError::InvalidArgument(format!(
+            "{field} must not be empty"
+        )));
+    }
+    Ok(())
+}
+
+fn role_in(role: &str, allowed: &[&str]) -> Result<String, AdminError> {
+    let role = role.to_ascii_uppercase();
+    if allowed.contains(&role.as_str()) {
+        Ok(role)
+    } else {
+        Err(AdminError::InvalidArgument(format!(
+            "{role} is not one of {}",
+            allowed.join(", ")
+        )))
+    }
+}
+
+fn tenant_id(t: &TenantItem) -> Result<TenantId, AdminError> {
+    TenantId::parse(&t.tenant_id).ok_or_else(|| AdminError::Internal("malformed tenant id".into()))
+}
+
+fn resource_id(text: &str) -> Result<ResourceId, AdminError> {
+    ResourceId::parse(text)
+        .ok_or_else(|| AdminError::InvalidArgument(format!("{text:?} is not a resource id")))
+}

@@ -1,0 +1,72 @@
+//! Per-token request counters shared by every Lambda instance: one item per token and second,
+//! in the token's own partition (`TOKEN#hmac` / `RATE#<epoch second>`), removed by TTL.
+//!
+//! An instance does not count each request here: it claims a *lease* of several requests for
+//! the current second with one conditional UpdateItem and spends it locally (see the edge's
+//! rate limiter). The condition keeps the sum of all leases of a second within the limit, so
+//! the limit holds across any number of concurrent instances.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::StoreError;
+use crate::keys;
+use crate::store::{key, n, Store};
+
+/// Seconds a counter item outlives its window before DynamoDB's TTL may remove it.
+const COUNTER_TTL_SECS: u64 = 120;
+
+impl Store {
+    /// Claims up to `want` requests (at least 1) of the `limit` allowed to the token with this
+    /// hash in the window `second`. Returns how many were granted: `want` when they fit, else
+    /// 1 when one still fits, else 0 (the limit is reached for this second).
+    pub async fn claim_rate(
+        &self,
+        token_hash: &str,
+        second: u64,
+        want: u32,
+        limit: u32,
+    ) -> Result<u32, StoreError> {
+        let want = want.clamp(1, limit.max(1));
+        let mut tries = vec![want];
+        if want > 1 {
+            tries.push(1);
+        }
+        for take in tries {
+            let room = limit.saturating_sub(take);
+            let out = self
+                .client
+                .update_item()
+                .table_name(self.table.as_ref())
+                .set_key(Some(key(
+                    keys::token_pk(token_hash),
+                    &keys::rate_sk(second),
+                )))
+                .update_expression("ADD used :take SET expires_at = :exp")
+                .condition_expression("attribute_not_exists(used) OR used <= :room")
+                .set_expression_attribute_values(Some(HashMap::from([
+                    (":take".to_string(), n(u64::from(take))),
+                    (":room".to_string(), n(u64::from(room))),
+                    (
+                        ":exp".to_string(),
+                        AttributeValue::N((second + COUNTER_TTL_SECS).to_string()),
+                    ),
+                ])))
+                .return_consumed_capacity(self.rcc())
+                .send()
+                .await;
+            match out {
+                Ok(out) => {
+                    self.note_capacity(out.consumed_capacity());
+                    return Ok(take);
+                }
+                Err(err) => match StoreError::from_sdk(err) {
+                    StoreError::VersionConflict => continue,
+                    other => return Err(other),
+                },
+            }
+        }
+        Ok(0)
+    }
+}
