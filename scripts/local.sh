@@ -179,6 +179,6 @@ case "${1:-}" in
   down) down ;;
   dev) dev ;;
   token) shift; token "$@" ;;
-  env) load_env; cat "$STATE/env"; echo "SCIM_BASE_URL=$BASE_URL"; echo "SCIM_ADMIN_BIN=$ADMIN" ;;
+  env) load_env; cat "$STATE/env"; echo "SCIM_BASE_URL=$BASE_URL"; echo "SCIM_ADMIN_BIN=$ADMIN"; echo "SCIM_FUNCTION_LOG=$STATE/watch.log" ;;
   *) echo "usage: $0 up|down|dev|token TENANT|env" >&2; exit 2 ;;
 esac

@@ -111,6 +111,10 @@ impl App {
             token_prefix = principal.as_ref().map(|p| p.token_prefix.as_str()),
             method = ?request.method,
             route = route.as_ref().map(Route::name).unwrap_or("unknown"),
+            operation = route
+                .as_ref()
+                .map(|r| r.operation(request.method))
+                .unwrap_or("unknown"),
             resource_id = route.as_ref().ok().and_then(resource_id),
             status = response.status,
             dynamodb_calls = calls,

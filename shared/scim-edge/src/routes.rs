@@ -108,6 +108,32 @@ impl Route {
     }
 }
 
+impl Route {
+    /// The operation a method on this route performs, for logs (`user.create`, `group.patch`).
+    pub fn operation(&self, method: Method) -> &'static str {
+        use Method::{Delete, Get, Patch, Post, Put};
+        match (self, method) {
+            (Self::Users, Get) => "user.list",
+            (Self::Users, Post) => "user.create",
+            (Self::UsersSearch, _) => "user.search",
+            (Self::User(_), Get) => "user.get",
+            (Self::User(_), Put) => "user.replace",
+            (Self::User(_), Patch) => "user.patch",
+            (Self::User(_), Delete) => "user.delete",
+            (Self::Groups, Get) => "group.list",
+            (Self::Groups, Post) => "group.create",
+            (Self::GroupsSearch, _) => "group.search",
+            (Self::Group(_), Get) => "group.get",
+            (Self::Group(_), Put) => "group.replace",
+            (Self::Group(_), Patch) => "group.patch",
+            (Self::Group(_), Delete) => "group.delete",
+            (Self::RootSearch, _) => "search",
+            (Self::Users | Self::User(_) | Self::Groups | Self::Group(_), _) => "unsupported",
+            _ => "discovery",
+        }
+    }
+}
+
 fn truncate(path: &str) -> String {
     path.chars().take(100).filter(|c| !c.is_control()).collect()
 }

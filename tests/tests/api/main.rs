@@ -12,6 +12,7 @@ mod errors;
 mod groups_rfc7644;
 mod groups_scale;
 mod idp_helpers;
+mod logs;
 mod okta_group_flow;
 mod okta_user_flow;
 mod openapi_spec;
