@@ -11,6 +11,7 @@ mod errors;
 mod groups_rfc7644;
 mod groups_scale;
 mod idp_helpers;
+mod isolation;
 mod okta_group_flow;
 mod okta_user_flow;
 mod openapi_spec;
