@@ -10,6 +10,7 @@ mod entra_validator;
 mod errors;
 mod groups_rfc7644;
 mod groups_scale;
+mod hostile_input;
 mod idp_helpers;
 mod isolation;
 mod okta_group_flow;
