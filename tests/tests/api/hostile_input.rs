@@ -141,9 +141,11 @@ fn a_real_id_followed_by_more_path_is_404() {
     assert_eq!(c.get(&format!("/Users/{user}")).status, 200);
 }
 
-/// `(query, expected)`: `Ok((startIndex, itemsPerPage))` for a page, `Err(())` for 400
-/// invalidValue. The tenant has 3 users.
-fn paging_cases() -> Vec<(&'static str, Result<(u64, u64), ()>)> {
+/// `Ok((startIndex, itemsPerPage))` of the page answered, or `Err(())` for 400 invalidValue.
+type Outcome = Result<(u64, u64), ()>;
+
+/// `(query, expected)` for a tenant with 3 users.
+fn paging_cases() -> Vec<(&'static str, Outcome)> {
     vec![
         // RFC 7644 3.4.2.4: a negative count is read as 0, startIndex < 1 as 1.
         ("count=-1", Ok((1, 0))),
@@ -172,7 +174,7 @@ fn paging_cases() -> Vec<(&'static str, Result<(u64, u64), ()>)> {
     ]
 }
 
-fn check_page(r: &Resp, what: &str, expected: Result<(u64, u64), ()>) {
+fn check_page(r: &Resp, what: &str, expected: Outcome) {
     match expected {
         Ok((start, per_page)) => {
             assert_eq!(r.status, 200, "{what}: {}", r.raw);
@@ -208,7 +210,7 @@ fn search_bodies_with_out_of_range_or_mistyped_paging_are_clamped_or_invalid_val
     for i in 0..3 {
         c.create_user(&unique(&format!("p{i}")));
     }
-    let cases: Vec<(Value, Result<(u64, u64), ()>)> = vec![
+    let cases: Vec<(Value, Outcome)> = vec![
         (json!({"count": -1}), Ok((1, 0))),
         (json!({"count": 0}), Ok((1, 0))),
         (json!({"count": "2"}), Ok((1, 2))),

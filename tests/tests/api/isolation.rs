@@ -187,7 +187,7 @@ fn check(case: &Case, r: &Resp, a: &TenantA) -> Option<String> {
             };
             let ok = r.status == status
                 && r.header("content-type") == Some(integration_tests::SCIM_JSON)
-                && r.body["status"] == status.to_string()
+                && r.body["status"] == json!(status.to_string())
                 && scim_type.is_none_or(|t| r.body["scimType"] == t);
             (!ok).then(|| {
                 format!(
