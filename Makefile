@@ -98,7 +98,7 @@ fuzz: $(CARGO_FUZZ)
 	  PATH="$(CARGO_FUZZ_ROOT)/bin:$$PATH" CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)/fuzz" \
 	    cargo +nightly fuzz run --sanitizer none $$target \
 	    "$(CURDIR)/fuzz/corpus/$$target" "$(CURDIR)/fuzz/seeds/$$target" -- \
-	    -max_total_time=$(FUZZ_SECONDS) -dict="$(CURDIR)/fuzz/dict/scim.dict" -timeout=10 \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -dict="$(CURDIR)/fuzz/dict/scim.dict" -timeout=10 \
 	    -rss_limit_mb=2048 -print_final_stats=1; \
 	done
 

@@ -1,5 +1,7 @@
 //! The filter parser (RFC 7644 section 3.4.2.2) on arbitrary text: never panics, stays within
 //! its budgets, prints a filter that parses back to itself, and evaluates against real documents.
+//! When the input has a newline, what follows it is read as a JSON document to evaluate against
+//! too (stored documents are canonical, but evaluation must not panic on any shape).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -8,8 +10,12 @@ use scim_core::schema::{Schemas, DEFAULT_PLATFORM_SCHEMA};
 use scim_fuzz::{bjensen, group_doc};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(input) = std::str::from_utf8(data) else {
+    let Ok(text) = std::str::from_utf8(data) else {
         return;
+    };
+    let (input, extra) = match text.split_once('\n') {
+        Some((filter, doc)) => (filter, scim_core::json::parse_strict(doc.as_bytes()).ok()),
+        None => (text, None),
     };
     let schemas = Schemas::new(DEFAULT_PLATFORM_SCHEMA);
     for (schema, doc) in [(&schemas.user, bjensen()), (&schemas.group, group_doc())] {
@@ -25,6 +31,9 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(again, filter, "{input:?} -> {text:?}");
                 let _ = filter.matches(&doc);
                 let _ = filter.matches(&serde_json::Value::Null);
+                if let Some(extra) = &extra {
+                    let _ = filter.matches(extra);
+                }
                 let _ = filter.index_key();
             }
             Err(err) => {
