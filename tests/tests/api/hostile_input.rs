@@ -757,3 +757,45 @@ fn unsupported_content_types_are_415_and_empty_bodies_invalid_syntax() {
     assert_eq!(r.body["scimType"], "invalidSyntax", "{}", r.raw);
     assert_eq!(c.get("/Users").total(), 0);
 }
+
+#[test]
+fn hostile_authorization_headers_are_a_scim_401_and_reveal_nothing() {
+    let c = Client::new_tenant("hostile-auth");
+    let user = c.create_user(&unique("u")).id();
+    let real = c.token.clone();
+    let huge = "a".repeat(60_000);
+    let headers = [
+        "Bearer".to_string(),
+        "Bearer ".to_string(),
+        "Bearer scim_".to_string(),
+        format!("Bearer scim_1a2b3c4d_{}", "x".repeat(43)),
+        format!("Bearer {huge}"),
+        format!("Bearer {real}x"),
+        format!("Bearer {}", &real[..real.len() - 1]),
+        format!("Bearer {real} {real}"),
+        format!("Basic {real}"),
+        real.clone(),
+        "Bearer scim_%00".to_string(),
+        format!("Bearer TENANT#{}#USER#{user}", c.tenant),
+    ];
+    for header in &headers {
+        let short: String = header.chars().take(40).collect();
+        for path in [
+            format!("/Users/{user}"),
+            "/Users".to_string(),
+            "/Groups".to_string(),
+        ] {
+            let r = c.send_raw("GET", &path, None, &[("Authorization", header)], false);
+            assert_scim_4xx(&r, &short);
+            assert_eq!(r.status, 401, "{short} {path}: {}", r.raw);
+            assert!(
+                r.header("www-authenticate")
+                    .is_some_and(|v| v.starts_with("Bearer")),
+                "{short}"
+            );
+            assert!(!r.raw.contains(&user), "{short}: {}", r.raw);
+        }
+    }
+    // The real token still works (nothing above disabled it).
+    assert_eq!(c.get(&format!("/Users/{user}")).status, 200);
+}
