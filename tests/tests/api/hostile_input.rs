@@ -149,7 +149,7 @@ fn paging_cases() -> Vec<(&'static str, Outcome)> {
     vec![
         // RFC 7644 3.4.2.4: a negative count is read as 0, startIndex < 1 as 1.
         ("count=-1", Ok((1, 0))),
-        ("count=-99999999999999999999", Err(())),
+        ("count=-99999999999999999999", Ok((1, 0))),
         ("count=0", Ok((1, 0))),
         ("count=2", Ok((1, 2))),
         ("count=99999999999999999999", Ok((1, 3))),
@@ -168,7 +168,7 @@ fn paging_cases() -> Vec<(&'static str, Outcome)> {
         ("startIndex=1000000", Ok((1_000_000, 0))),
         ("startIndex=1000001", Err(())),
         ("startIndex=99999999999999999999", Err(())),
-        ("startIndex=-99999999999999999999", Err(())),
+        ("startIndex=-99999999999999999999", Ok((1, 3))),
         ("startIndex=one", Err(())),
         ("startIndex=1&count=-1&startIndex=0", Ok((1, 0))),
     ]
