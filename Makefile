@@ -11,13 +11,14 @@ SAM_STAMP := $(SAM_VENV)/.installed
 ST_VENV := .tools/schemathesis
 ST_STAMP := $(ST_VENV)/.installed
 
-.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt
+.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt fuzz fuzz-check
 
 help:
 	@echo "make dev         run the service locally (moto + cargo lambda watch), print a demo token"
 	@echo "make test        fmt, clippy, unit tests, sam validate, integration tests on a local stack"
 	@echo "make local-up    start the local stack detached; make local-down stops it"
 	@echo "make token TENANT=acme   issue a token (creating the tenant), printed as the last line"
+	@echo "make fuzz        run each cargo-fuzz target FUZZ_SECONDS (default 60) on nightly"
 
 # Python tools go into git-ignored venvs: moto, cargo-lambda (with zig) and the SCIM conformance
 # tester in one; aws-sam-cli and schemathesis, which pin their own dependencies, in their own.
@@ -70,10 +71,40 @@ sam-validate: tools
 integration: tools
 	scripts/integration.sh
 
-test: tools lint unit sam-validate integration
+test: tools lint unit fuzz-check sam-validate integration
 
 # The 50,000-member group on its own stack (STACK=scale, ports 9400/5455), so it can run beside
 # `make test`; `make test` runs the same test at 5,000 members. Expect over an hour on moto.
 test-scale: tools
 	STACK=scale SCIM_SCALE_MEMBERS=50000 SCIM_SCALE_BATCH=1000 SCIM_TEST_TIMEOUT_SECS=1800 \
 	  scripts/integration.sh groups_scale:: --nocapture
+
+# cargo-fuzz, one target per parser (fuzz/, its own workspace). Needs the nightly toolchain;
+# cargo-fuzz is installed from crates.io into CARGO_FUZZ_ROOT. The crates forbid unsafe code, so
+# no sanitizer: panics, failed assertions, stack overflows and timeouts are what is looked for,
+# and the speed buys coverage. Crashes land in fuzz/artifacts/<target>/; the growing corpus in
+# fuzz/corpus/<target>/ (both git-ignored); fuzz/seeds/ holds the committed seeds.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= filter_parse patch_path patch_request codec_normalize json_strict
+CARGO_FUZZ_ROOT ?= $(CURDIR)/.tools/cargo
+CARGO_FUZZ := $(CARGO_FUZZ_ROOT)/bin/cargo-fuzz
+$(CARGO_FUZZ):
+	cargo install --locked --root $(CARGO_FUZZ_ROOT) cargo-fuzz
+
+fuzz: $(CARGO_FUZZ)
+	@set -e; for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target; \
+	  echo "== fuzzing $$target for $(FUZZ_SECONDS) s"; \
+	  PATH="$(CARGO_FUZZ_ROOT)/bin:$$PATH" CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)/fuzz" \
+	    cargo +nightly fuzz run --sanitizer none $$target \
+	    "$(CURDIR)/fuzz/corpus/$$target" "$(CURDIR)/fuzz/seeds/$$target" -- \
+	    -max_total_time=$(FUZZ_SECONDS) -max_len=8192 -dict="$(CURDIR)/fuzz/dict/scim.dict" -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1; \
+	done
+
+# On stable, without nightly or libFuzzer: the fuzz targets still compile, are formatted and
+# pass clippy (part of `make test`).
+fuzz-check:
+	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
+	CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)/fuzz" cargo clippy --manifest-path fuzz/Cargo.toml \
+	  --no-default-features --bins -- -D warnings

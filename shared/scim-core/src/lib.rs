@@ -7,6 +7,7 @@ pub mod datetime;
 pub mod error;
 pub mod filter;
 pub mod ids;
+pub mod json;
 pub mod patch;
 pub mod schema;
 

@@ -167,3 +167,150 @@ proptest! {
         }
     }
 }
+
+/// `word` with each ASCII letter's case chosen at random.
+fn recased(word: &'static str) -> impl Strategy<Value = String> {
+    prop::collection::vec(any::<bool>(), word.len()).prop_map(move |upper| {
+        word.chars()
+            .zip(upper)
+            .map(|(c, up)| {
+                if up {
+                    c.to_ascii_uppercase()
+                } else {
+                    c.to_ascii_lowercase()
+                }
+            })
+            .collect()
+    })
+}
+
+/// A comparison inside `emails[...]` or `addresses[...]`, built from the sub-attributes both have.
+fn bracket_term() -> impl Strategy<Value = String> {
+    prop_oneof![
+        (
+            recased("type"),
+            select(vec!["eq", "ne", "co", "sw", "EW", "gt"]),
+            "[a-z\"\\\\ ]{0,6}"
+        )
+            .prop_map(|(a, o, v)| format!("{a} {o} {}", serde_json::to_string(&v).unwrap())),
+        (recased("primary"), select(vec!["true", "false"]))
+            .prop_map(|(a, v)| format!("{a} eq {v}")),
+        recased("type").prop_map(|a| format!("{a} pr")),
+    ]
+}
+
+fn bracket_filter() -> impl Strategy<Value = String> {
+    bracket_term().prop_recursive(2, 6, 2, |inner| {
+        prop_oneof![
+            (
+                inner.clone(),
+                select(vec!["and", "or", "AND"]),
+                inner.clone()
+            )
+                .prop_map(|(a, k, b)| format!("{a} {k} {b}")),
+            inner.clone().prop_map(|f| format!("({f})")),
+            inner.prop_map(|f| format!("not ({f})")),
+        ]
+    })
+}
+
+/// A well-formed PATCH path (RFC 7644 figure 7) in the spellings clients use: any letter case,
+/// optionally URN-qualified, `attr`, `attr.sub`, `attr[filter]`, `attr[filter].sub`.
+fn structured_path() -> impl Strategy<Value = String> {
+    let core = prop_oneof![
+        Just(String::new()),
+        Just("urn:ietf:params:scim:schemas:core:2.0:User:".to_owned())
+    ];
+    prop_oneof![
+        (
+            core.clone(),
+            select(vec![
+                "userName",
+                "title",
+                "active",
+                "emails",
+                "name",
+                "addresses",
+                "externalId"
+            ])
+        )
+            .prop_flat_map(|(urn, a)| recased(a).prop_map(move |a| format!("{urn}{a}"))),
+        (
+            core.clone(),
+            recased("name"),
+            select(vec!["givenName", "familyName", "formatted"])
+        )
+            .prop_flat_map(|(urn, a, s)| recased(s).prop_map(move |s| format!("{urn}{a}.{s}"))),
+        (
+            core,
+            select(vec!["emails", "addresses"]),
+            bracket_filter(),
+            proptest::option::of(select(vec!["type", "primary", "display", "value"]))
+        )
+            .prop_map(|(urn, a, f, sub)| match sub {
+                // addresses has no value/display sub-attribute: those paths must be refused.
+                Some(s) => format!("{urn}{a}[{f}].{s}"),
+                None => format!("{urn}{a}[{f}]"),
+            }),
+        (
+            recased(ENTERPRISE),
+            select(vec!["department", "manager", "manager.value"])
+        )
+            .prop_map(|(urn, a)| format!("{urn}:{a}")),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn structured_patch_paths_parse_to_canonical_names_and_round_trip(input in structured_path()) {
+        let schemas = common::schemas();
+        match PatchPath::parse(&input, &schemas.user) {
+            Ok(parsed) => {
+                let text = parsed.to_string();
+                let reparsed = PatchPath::parse(&text, &schemas.user)
+                    .map_err(|e| TestCaseError::fail(format!("{input} -> {text}: {e:?}")))?;
+                prop_assert_eq!(&reparsed, &parsed);
+                // Display is canonical: printing again gives the same text.
+                prop_assert_eq!(reparsed.to_string(), text.clone());
+                // Names come out in the schema's spelling whatever case was sent.
+                prop_assert_eq!(parsed.attr.attr, parsed.attr.def.name);
+                if let (Some(sub), Some(def)) = (parsed.attr.sub_attr, parsed.attr.sub_def) {
+                    prop_assert_eq!(sub, def.name);
+                }
+                let lower = input.to_ascii_lowercase();
+                prop_assert!(lower.contains(&parsed.attr.attr.to_ascii_lowercase()));
+            }
+            Err(err) => {
+                // The only well-formed paths refused are sub-attributes addresses lacks.
+                prop_assert!(
+                    input.starts_with("addresses[") || input.starts_with("urn:ietf:params:scim:schemas:core:2.0:User:addresses["),
+                    "{} refused: {:?}", input, err
+                );
+                prop_assert!(input.ends_with(".value") || input.ends_with(".display"), "{} refused: {:?}", input, err);
+                prop_assert_eq!(err.scim_type().map(|t| t.as_str()), Some("invalidPath"));
+            }
+        }
+    }
+
+    #[test]
+    fn broken_patch_paths_are_invalid_path_or_invalid_filter(
+        input in structured_path(),
+        cut in any::<prop::sample::Index>(),
+        junk in select(vec!["[", "]", "(", ")", "\"", " ", "..", "#", "\u{0}", "\u{202e}", "é", ":"]),
+    ) {
+        // Damage a good path by inserting a stray character somewhere.
+        let chars: Vec<char> = input.chars().collect();
+        let at = cut.index(chars.len() + 1);
+        let damaged: String = chars[..at].iter().copied().chain(junk.chars()).chain(chars[at..].iter().copied()).collect();
+        let schemas = common::schemas();
+        if let Err(err) = PatchPath::parse(&damaged, &schemas.user) {
+            prop_assert_eq!(err.status(), 400);
+            prop_assert!(
+                matches!(err.scim_type().map(|t| t.as_str()), Some("invalidPath" | "invalidFilter")),
+                "{}: {:?}", damaged, err
+            );
+        }
+    }
+}

@@ -8,7 +8,6 @@ pub mod discovery;
 pub mod errors;
 pub mod groups;
 pub mod http;
-pub mod json;
 pub mod lambda;
 pub mod list;
 pub mod ratelimit;
@@ -17,3 +16,5 @@ pub mod routes;
 pub mod users;
 
 pub use routes::Family;
+/// The strict JSON reader lives in the core (no HTTP or AWS dependencies, so it can be fuzzed).
+pub use scim_core::json;

@@ -160,10 +160,16 @@ fn integer(name: &str, value: Option<Value>) -> Result<Option<i64>, ScimError> {
                 return Ok(None);
             }
             // Saturate huge values instead of failing: `count=99999999999` means "as many as
-            // you serve".
+            // you serve", and a huge negative one gets the RFC's clamping like any negative.
+            let (negative, digits) = match s.strip_prefix('-') {
+                Some(rest) => (true, rest),
+                None => (false, s.strip_prefix('+').unwrap_or(s)),
+            };
             match s.parse::<i64>() {
                 Ok(n) => Ok(Some(n)),
-                Err(_) if s.bytes().all(|b| b.is_ascii_digit()) => Ok(Some(i64::MAX)),
+                Err(_) if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => {
+                    Ok(Some(if negative { i64::MIN } else { i64::MAX }))
+                }
                 Err(_) => Err(invalid()),
             }
         }
@@ -392,12 +398,24 @@ mod tests {
         assert_eq!(q.count, MAX_COUNT);
         let q = search(json!({"count": "99999999999999999999999"})).unwrap();
         assert_eq!(q.count, MAX_COUNT);
+        // Huge negative values clamp like any negative (RFC 7644 3.4.2.4), never overflow.
+        let q = search(
+            json!({"count": "-99999999999999999999999", "startIndex": "-99999999999999999999999"}),
+        )
+        .unwrap();
+        assert_eq!((q.start_index, q.count), (1, 0));
+        let q = search(json!({"count": "+7", "startIndex": "-9223372036854775808"})).unwrap();
+        assert_eq!((q.start_index, q.count), (1, 7));
     }
 
     #[test]
     fn non_integer_paging_is_invalid_value() {
         for body in [
             json!({"count": "ten"}),
+            json!({"count": "-"}),
+            json!({"count": "--5"}),
+            json!({"count": "-+5"}),
+            json!({"count": "1e3"}),
             json!({"startIndex": 1.5}),
             json!({"count": true}),
         ] {

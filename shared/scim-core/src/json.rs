@@ -1,6 +1,9 @@
 //! Strict JSON input: duplicate keys and absurd nesting are refused before any SCIM logic runs.
+//!
+//! It lives in the core (not the Lambda edge) so that it can be tested and fuzzed without the
+//! HTTP and AWS dependencies.
 
-use scim_core::ScimError;
+use crate::error::ScimError;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -103,13 +106,85 @@ mod tests {
     fn duplicate_keys_are_invalid_syntax() {
         let err = parse_strict(br#"{"userName":"a","userName":"b"}"#).unwrap_err();
         assert_eq!(err.status(), 400);
-        assert_eq!(err.scim_type(), Some(scim_core::ScimType::InvalidSyntax));
+        assert_eq!(err.scim_type(), Some(crate::ScimType::InvalidSyntax));
     }
 
     #[test]
     fn deep_nesting_is_refused_without_overflowing_the_stack() {
         let deep = "[".repeat(100_000);
         assert!(parse_strict(deep.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn nesting_limit_is_exact() {
+        let nest = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        assert!(parse_strict(nest(MAX_JSON_DEPTH).as_bytes()).is_ok());
+        let err = parse_strict(nest(MAX_JSON_DEPTH + 1).as_bytes()).unwrap_err();
+        assert_eq!(err.scim_type(), Some(crate::ScimType::InvalidSyntax));
+        let objects = format!(
+            "{}1{}",
+            "{\"a\":".repeat(MAX_JSON_DEPTH + 1),
+            "}".repeat(MAX_JSON_DEPTH + 1)
+        );
+        assert!(parse_strict(objects.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn duplicate_keys_are_refused_at_any_depth_and_in_any_encoding() {
+        for body in [
+            r#"{"name":{"givenName":"a","givenName":"b"}}"#,
+            r#"{"emails":[{"value":"a","value":"b"}]}"#,
+            // The same key spelled with a JSON escape is still the same key.
+            r#"{"userName":"a","user\u004eame":"b"}"#,
+        ] {
+            let err = parse_strict(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                err.scim_type(),
+                Some(crate::ScimType::InvalidSyntax),
+                "{body}"
+            );
+        }
+        // Keys differing only in case are different JSON keys; the codec refuses them later.
+        assert!(parse_strict(br#"{"userName":"a","USERNAME":"b"}"#).is_ok());
+    }
+
+    /// cargo-lambda answers a non-UTF-8 `application/json` body itself with a 500 before our code
+    /// runs, so this layer is tested here: invalid UTF-8 is `invalidSyntax`, never a panic.
+    #[test]
+    fn bytes_that_are_not_utf8_are_invalid_syntax() {
+        for body in [
+            &b"{\"userName\":\"\xff\"}"[..],
+            &b"{\"userName\":\"\xc0\xae\"}"[..], // overlong encoding of '.'
+            &b"{\"\xed\xa0\x80\":1}"[..],        // a UTF-16 surrogate encoded as UTF-8
+            &b"\xef\xbb\xbf{}"[..],              // a byte order mark
+            &b"\xff\xfe{\x00}\x00"[..],          // UTF-16
+        ] {
+            let err = parse_strict(body).unwrap_err();
+            assert_eq!(err.status(), 400, "{body:?}");
+            assert_eq!(err.scim_type(), Some(crate::ScimType::InvalidSyntax));
+        }
+    }
+
+    #[test]
+    fn lone_surrogate_escapes_huge_numbers_and_trailing_data_are_invalid_syntax() {
+        for body in [
+            r#"{"userName":"\ud800"}"#,
+            r#"{"n":1e999}"#,
+            r#"{"a":1} {"b":2}"#,
+            r#"{"a":1,}"#,
+            "{\"a\":\"\u{0}\"}",
+            "",
+            "nul",
+        ] {
+            let err = parse_strict(body.as_bytes()).unwrap_err();
+            assert_eq!(
+                err.scim_type(),
+                Some(crate::ScimType::InvalidSyntax),
+                "{body:?}"
+            );
+        }
+        // Big integers beyond u64 are read as floats, not refused: the codec decides.
+        assert!(parse_strict(b"{\"n\":99999999999999999999}").is_ok());
     }
 
     #[test]
