@@ -210,6 +210,8 @@ class FaultInjector:
         return [payload]
 
     def _matching_rule(self, operation, body):
+        if not self.rules:
+            return None
         text = body.decode("utf-8", "replace")
         for rule in self.rules.values():
             if rule["operation"] != operation or rule["match"] not in text:

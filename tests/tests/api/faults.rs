@@ -459,12 +459,17 @@ fn a_membership_change_whose_response_is_lost_once_is_applied_once() {
         .iter()
         .map(|u| version(&c, &format!("/Users/{u}")))
         .collect();
+    let gpath = format!("/Groups/{gid}");
+    let group_version = version(&c, &gpath);
     let fault = Fault::inject(TRANSACT, &gid, FaultKind::LostResponse, 1);
-    let r = c.patch(&format!("/Groups/{gid}"), &add_members(&users));
+    let r = c.patch(&gpath, &add_members(&users));
     assert_eq!(r.status, 204, "{}", r.raw);
     assert_eq!(fault.hits(), 1);
     drop(fault);
     assert_eq!(group_members(&c, &gid), set(&users));
+    // The SDK's retry reused the transaction's token and was answered as the completed
+    // transaction: not even the group's version moved twice.
+    assert_eq!(version(&c, &gpath), group_version + 1);
     for (user, v) in users.iter().zip(&user_versions) {
         assert_eq!(
             version(&c, &format!("/Users/{user}")),
@@ -503,6 +508,71 @@ fn a_membership_change_whose_responses_are_all_lost_converges_when_the_idp_retri
         assert_eq!(user_groups(&c, user), BTreeSet::from([gid.clone()]));
     }
     assert_memberships_agree(&c, &gid, &users);
+}
+
+#[test]
+fn an_okta_member_swap_whose_responses_are_all_lost_converges_when_okta_retries() {
+    let c = Client::new_tenant("faults");
+    let (gid, users) = group_and_users(&c, 2);
+    let gpath = format!("/Groups/{gid}");
+    assert_eq!(c.patch(&gpath, &add_members(&users[..1])).status, 204);
+    let new_name = unique("Renamed Team");
+    let swap = fixture(
+        "okta/update_group_membership.json",
+        &[
+            ("GROUP_ID", &gid),
+            ("DISPLAY_NAME", &new_name),
+            ("REMOVED_ID", &users[0]),
+            ("ADDED_ID", &users[1]),
+            ("ADDED_USER_NAME", "added@faults.example"),
+        ],
+    );
+    let fault = Fault::always(TRANSACT, &gid, FaultKind::LostResponse);
+    assert_retry_later(&c.patch(&gpath, &swap), 503);
+    assert_eq!(fault.hits(), SDK_ATTEMPTS);
+    drop(fault);
+    // The rename, the removal and the addition landed together.
+    let landed = c.get(&gpath).body;
+    assert_eq!(landed["displayName"], new_name.as_str());
+    assert_eq!(group_members(&c, &gid), set(&users[1..]));
+    let user_versions: Vec<u64> = users
+        .iter()
+        .map(|u| version(&c, &format!("/Users/{u}")))
+        .collect();
+    // Okta's retry: the removed user stays removed, the added one added, and neither is touched.
+    let r = c.patch(&gpath, &swap);
+    assert_eq!(r.status, 204, "{}", r.raw);
+    assert_eq!(c.get(&gpath).body["displayName"], new_name.as_str());
+    assert_eq!(group_members(&c, &gid), set(&users[1..]));
+    for (user, v) in users.iter().zip(&user_versions) {
+        assert_eq!(
+            version(&c, &format!("/Users/{user}")),
+            *v,
+            "user {user} untouched"
+        );
+    }
+    assert_memberships_agree(&c, &gid, &users);
+}
+
+#[test]
+fn a_group_create_whose_responses_are_all_lost_converges_when_okta_retries() {
+    let c = Client::new_tenant("faults");
+    let name = unique("Sales");
+    let body = fixture("okta/create_group.json", &[("DISPLAY_NAME", &name)]);
+    let fault = Fault::always(TRANSACT, &tenant_key(&c), FaultKind::LostResponse);
+    assert_retry_later(&c.post("/Groups", &body), 503);
+    assert_eq!(fault.hits(), SDK_ATTEMPTS);
+    drop(fault);
+    // Okta's retry is told the name is taken; its lookup by displayName finds the one group.
+    c.post("/Groups", &body)
+        .assert_scim_error(409, Some("uniqueness"));
+    let found = c.get(&format!(
+        "/Groups?filter={}&excludedAttributes=members",
+        integration_tests::enc(&format!("displayName eq \"{name}\""))
+    ));
+    assert_eq!(found.status, 200, "{}", found.raw);
+    assert_eq!(found.total(), 1, "{}", found.raw);
+    assert_eq!(c.get("/Groups").total(), 1);
 }
 
 #[test]
