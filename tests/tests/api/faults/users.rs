@@ -14,6 +14,7 @@ fn a_create_throttled_twice_is_retried_by_the_sdk_and_lands_once() {
         2,
         "both throttles were answered, then the SDK's third try won"
     );
+    assert_eq!(r.calls(), 1, "one TransactWriteItems, tried three times");
     drop(fault);
     let found = find_users(&c, &format!("userName eq \"{name}\""));
     assert_eq!(found.total(), 1, "{}", found.raw);
