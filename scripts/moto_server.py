@@ -35,7 +35,9 @@ Faults (see FAULTS): `throttle` (400 ThrottlingException), `provisioned` (400
 ProvisionedThroughputExceededException), `internal` (500 InternalServerError), all without
 touching the data; `lost_response`, which applies the request and then answers 500
 InternalServerError, as when DynamoDB's response never reaches the caller; and
-`transaction_conflict` (400 TransactionCanceledException, every reason TransactionConflict).
+`transaction_conflict` (400 TransactionCanceledException, every reason TransactionConflict);
+and, for BatchGetItem, `unprocessed` (200 with no items and every key in UnprocessedKeys, as
+DynamoDB answers a batch it throttled as a whole).
 `hits` counts the requests a rule answered, so a test can prove that the SDK retried.
 
 Usage: moto_server.py HOST PORT
@@ -126,6 +128,8 @@ FAULTS = {
         "Transaction cancelled, please refer cancellation reasons for specific reasons",
     ),
 }
+# Answered with a 200, not an error: see _unprocessed.
+UNPROCESSED = "unprocessed"
 STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 400: "400 Bad Request",
                404: "404 Not Found", 500: "500 Internal Server Error"}
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -157,6 +161,16 @@ def _dynamodb_error(start_response, fault, body):
             {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
         ] * count
     return _json_response(start_response, status, payload)
+
+
+def _unprocessed(start_response, body):
+    """A BatchGetItem answer that read nothing: every requested key comes back unprocessed."""
+    request_items = json.loads(body).get("RequestItems", {})
+    payload = {
+        "Responses": {table: [] for table in request_items},
+        "UnprocessedKeys": request_items,
+    }
+    return _json_response(start_response, 200, payload)
 
 
 def _call(app, environ):
@@ -196,6 +210,9 @@ class FaultInjector:
         operation = target[len(TARGET_PREFIX):]
         body = _read_body(environ)
         rule = self._matching_rule(operation, body)
+        if rule is not None and rule["fault"] == UNPROCESSED:
+            rule["hits"] += 1
+            return _unprocessed(start_response, body)
         if rule is not None and rule["fault"] != "lost_response":
             rule["hits"] += 1
             return _dynamodb_error(start_response, rule["fault"], body)
@@ -289,10 +306,14 @@ class FaultInjector:
             }
         except (ValueError, KeyError, TypeError) as err:
             return _json_response(start_response, 400, {"message": f"bad rule: {err}"})
-        if rule["fault"] not in FAULTS or not rule["match"]:
+        kinds = sorted([*FAULTS, UNPROCESSED])
+        if rule["fault"] not in kinds or not rule["match"]:
             return _json_response(
                 start_response, 400,
-                {"message": f"fault must be one of {sorted(FAULTS)}, match non-empty"})
+                {"message": f"fault must be one of {kinds}, match non-empty"})
+        if rule["fault"] == UNPROCESSED and rule["operation"] != "BatchGetItem":
+            return _json_response(
+                start_response, 400, {"message": "unprocessed is for BatchGetItem only"})
         self.rules[rule["id"]] = rule
         self.next_id += 1
         return _json_response(start_response, 201, rule)

@@ -342,6 +342,8 @@ pub enum FaultKind {
     LostResponse,
     /// 400 `TransactionCanceledException`, every reason `TransactionConflict`.
     TransactionConflict,
+    /// BatchGetItem only: 200 with no items and every key in `UnprocessedKeys`.
+    Unprocessed,
 }
 
 impl FaultKind {
@@ -352,6 +354,7 @@ impl FaultKind {
             Self::InternalError => "internal",
             Self::LostResponse => "lost_response",
             Self::TransactionConflict => "transaction_conflict",
+            Self::Unprocessed => "unprocessed",
         }
     }
 }

@@ -24,6 +24,8 @@ use crate::idp_helpers::{
 const TRANSACT: &str = "TransactWriteItems";
 /// Tries of a group write on a transaction conflict (`WRITE_ATTEMPTS` in scim-edge's groups.rs).
 const GROUP_WRITE_ATTEMPTS: u64 = 4;
+/// Tries of a BatchGetItem whose keys come back unprocessed (`batch_get` in scim-store's users.rs).
+const STORE_BATCH_ATTEMPTS: u64 = 8;
 
 /// The tenant's id (a UUID; `c.tenant` is its name): `tenant create` shows an existing tenant.
 fn tenant_id(c: &Client) -> String {

@@ -257,3 +257,39 @@ fn a_membership_change_larger_than_one_transaction_failing_midway_converges_on_r
     assert_eq!(group_members(&c, &gid), set(&users));
     assert_memberships_agree(&c, &gid, &users);
 }
+
+#[test]
+fn a_group_created_with_more_members_than_one_transaction_failing_midway_converges_via_put() {
+    // A create with more than 48 members writes the group with the first 48 in one transaction,
+    // then the rest (every member was checked first). When the rest fails the group exists with
+    // 48 members, each pair consistent; the IdP's recovery (its retry gets 409, it looks the
+    // group up and PUTs the full member list, as Okta's custom apps do) completes it.
+    let c = Client::new_tenant("faults");
+    let names: Vec<String> = (0..60).map(|_| login()).collect();
+    let users = create_users_parallel(&c, &names, 4);
+    let name = unique("Everyone");
+    let group = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": name,
+        "members": member_values(&users),
+    });
+    // The last member is in the second transaction only.
+    let fault = Fault::always(TRANSACT, &users[59], FaultKind::Throttle);
+    assert_retry_later(&c.post("/Groups", &group), 429);
+    assert_eq!(fault.hits(), SDK_ATTEMPTS);
+    drop(fault);
+    c.post("/Groups", &group)
+        .assert_scim_error(409, Some("uniqueness"));
+    let found = c.get(&format!(
+        "/Groups?filter={}&excludedAttributes=members",
+        integration_tests::enc(&format!("displayName eq \"{name}\""))
+    ));
+    assert_eq!(found.total(), 1, "{}", found.raw);
+    let gid = resources(&found)[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(group_members(&c, &gid), set(&users[..48]));
+    assert_memberships_agree(&c, &gid, &users);
+    let r = c.put(&format!("/Groups/{gid}"), &group);
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(group_members(&c, &gid), set(&users));
+    assert_memberships_agree(&c, &gid, &users);
+}

@@ -71,3 +71,29 @@ fn a_throttled_token_verification_is_429_never_401() {
     drop(fault);
     assert_eq!(c.get("/Users").status, 200);
 }
+
+#[test]
+fn an_email_lookup_whose_batch_read_comes_back_unprocessed_is_retried_by_the_store() {
+    let c = Client::new_tenant("faults");
+    let name = login();
+    let id = c.create_user(&name).id();
+    let filter = format!("emails eq \"{name}\"");
+    // The lookup is a Query of the email index, then a BatchGetItem of the users. DynamoDB
+    // answers a throttled batch with its keys unprocessed, not with an error, so the SDK does
+    // not retry it: the store does, with its own backoff.
+    let fault = Fault::inject("BatchGetItem", &id, FaultKind::Unprocessed, 2);
+    let found = find_users(&c, &filter);
+    assert_eq!(fault.hits(), 2);
+    assert_eq!(found.total(), 1, "{}", found.raw);
+    assert_eq!(resources(&found)[0]["id"], id.as_str());
+    drop(fault);
+    let fault = Fault::always("BatchGetItem", &id, FaultKind::Unprocessed);
+    assert_retry_later(
+        &c.get(&format!(
+            "/Users?filter={}",
+            integration_tests::enc(&filter)
+        )),
+        429,
+    );
+    assert_eq!(fault.hits(), STORE_BATCH_ATTEMPTS);
+}
