@@ -128,7 +128,7 @@ FAULTS = {
         "Transaction cancelled, please refer cancellation reasons for specific reasons",
     ),
 }
-# Answered with a 200, not an error: see _unprocessed.
+# BatchGetItem only, answered with a 200 rather than an error: see _fault_response.
 UNPROCESSED = "unprocessed"
 STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 400: "400 Bad Request",
                404: "404 Not Found", 500: "500 Internal Server Error"}
@@ -137,19 +137,36 @@ TARGET_PREFIX = "DynamoDB_20120810."
 IDEMPOTENCY_WINDOW_SECS = 600
 
 
-def _json_response(start_response, status, payload, extra_headers=()):
+def _json(status, payload):
+    """A whole response, (status line, headers, body), with a JSON body as DynamoDB sends it."""
     body = json.dumps(payload).encode()
     headers = [
         ("Content-Type", "application/x-amz-json-1.0"),
         ("Content-Length", str(len(body))),
         ("x-amzn-RequestId", str(uuid.uuid4())),
-        *extra_headers,
     ]
-    start_response(STATUS_TEXT.get(status, f"{status} Error"), headers)
+    return STATUS_TEXT.get(status, f"{status} Error"), headers, body
+
+
+def _send(start_response, response):
+    status, headers, body = response
+    start_response(status, headers)
     return [body]
 
 
-def _dynamodb_error(start_response, fault, body):
+def _error(status, kind, message):
+    return _json(status, {"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": message})
+
+
+def _fault_response(fault, body):
+    """The response of an injected fault to a request with this body."""
+    if fault == UNPROCESSED:
+        # A BatchGetItem that read nothing: every requested key comes back unprocessed.
+        request_items = json.loads(body).get("RequestItems", {})
+        return _json(200, {
+            "Responses": {table: [] for table in request_items},
+            "UnprocessedKeys": request_items,
+        })
     status, kind, message = FAULTS[fault]
     payload = {"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": message}
     if fault == "transaction_conflict":
@@ -160,17 +177,7 @@ def _dynamodb_error(start_response, fault, body):
         payload["CancellationReasons"] = [
             {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
         ] * count
-    return _json_response(start_response, status, payload)
-
-
-def _unprocessed(start_response, body):
-    """A BatchGetItem answer that read nothing: every requested key comes back unprocessed."""
-    request_items = json.loads(body).get("RequestItems", {})
-    payload = {
-        "Responses": {table: [] for table in request_items},
-        "UnprocessedKeys": request_items,
-    }
-    return _json_response(start_response, 200, payload)
+    return _json(status, payload)
 
 
 def _call(app, environ):
@@ -210,21 +217,17 @@ class FaultInjector:
         operation = target[len(TARGET_PREFIX):]
         body = _read_body(environ)
         rule = self._matching_rule(operation, body)
-        if rule is not None and rule["fault"] == UNPROCESSED:
-            rule["hits"] += 1
-            return _unprocessed(start_response, body)
         if rule is not None and rule["fault"] != "lost_response":
             rule["hits"] += 1
-            return _dynamodb_error(start_response, rule["fault"], body)
+            return _send(start_response, _fault_response(rule["fault"], body))
         if operation == "TransactWriteItems":
-            status, headers, payload = self._transact(environ, body)
+            response = self._transact(environ, body)
         else:
-            status, headers, payload = _call(self.app, environ)
+            response = _call(self.app, environ)
         if rule is not None:  # lost_response: the request was applied, the answer is lost
             rule["hits"] += 1
-            return _dynamodb_error(start_response, rule["fault"], body)
-        start_response(status, headers)
-        return [payload]
+            response = _fault_response(rule["fault"], body)
+        return _send(start_response, response)
 
     def _matching_rule(self, operation, body):
         if not self.rules:
@@ -257,15 +260,9 @@ class FaultInjector:
             seen_digest, response, _ = self.tokens[token]
             if seen_digest == digest:
                 return response
-            payload = json.dumps({
-                "__type": "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException",
-                "message": "The request uses the same client token as a previous, but "
-                           "non-identical request.",
-            }).encode()
-            return ("400 Bad Request",
-                    [("Content-Type", "application/x-amz-json-1.0"),
-                     ("Content-Length", str(len(payload)))],
-                    payload)
+            return _error(400, "IdempotentParameterMismatchException",
+                          "The request uses the same client token as a previous, but "
+                          "non-identical request.")
         response = _call(self.app, environ)
         if response[0].startswith("200"):
             # Only a completed transaction is remembered: a cancelled one wrote nothing.
@@ -282,15 +279,15 @@ class FaultInjector:
                 self.rules.clear()
                 start_response("204 No Content", [("Content-Length", "0")])
                 return [b""]
-            return _json_response(start_response, 200, list(self.rules.values()))
+            return _send(start_response, _json(200, list(self.rules.values())))
         rule = self.rules.get(int(rule_id)) if rule_id.isdigit() else None
         if rule is None:
-            return _json_response(start_response, 404, {"message": "no such rule"})
+            return _send(start_response, _json(404, {"message": "no such rule"}))
         if method == "DELETE":
             del self.rules[rule["id"]]
             start_response("204 No Content", [("Content-Length", "0")])
             return [b""]
-        return _json_response(start_response, 200, rule)
+        return _send(start_response, _json(200, rule))
 
     def _add_rule(self, environ, start_response):
         try:
@@ -305,18 +302,17 @@ class FaultInjector:
                 "hits": 0,
             }
         except (ValueError, KeyError, TypeError) as err:
-            return _json_response(start_response, 400, {"message": f"bad rule: {err}"})
+            return _send(start_response, _json(400, {"message": f"bad rule: {err}"}))
         kinds = sorted([*FAULTS, UNPROCESSED])
         if rule["fault"] not in kinds or not rule["match"]:
-            return _json_response(
-                start_response, 400,
-                {"message": f"fault must be one of {kinds}, match non-empty"})
+            problem = f"fault must be one of {kinds}, match non-empty"
+            return _send(start_response, _json(400, {"message": problem}))
         if rule["fault"] == UNPROCESSED and rule["operation"] != "BatchGetItem":
-            return _json_response(
-                start_response, 400, {"message": "unprocessed is for BatchGetItem only"})
+            problem = "unprocessed is for BatchGetItem only"
+            return _send(start_response, _json(400, {"message": problem}))
         self.rules[rule["id"]] = rule
         self.next_id += 1
-        return _json_response(start_response, 201, rule)
+        return _send(start_response, _json(201, rule))
 
 
 def _read_body(environ):

@@ -51,7 +51,7 @@ impl App {
             // Pinned, not left to the SDK's defaults of the day: standard mode, 3 tries per call
             // with full-jitter backoff (under 1 s, then under 2 s), so a throttled call gives up
             // within ~3 s, well inside the 29 s function timeout; the client then gets 429/503
-            // with Retry-After and retries the request itself (tests/tests/api/faults.rs).
+            // with Retry-After and retries the request itself (tests/tests/api/faults/).
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
             .load()
             .await;
