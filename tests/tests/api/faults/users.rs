@@ -258,3 +258,42 @@ fn an_okta_deactivation_whose_response_is_lost_stays_deactivated() {
     assert_eq!(c.get(&path).body["active"], false);
     assert_eq!(platform_user(&c, &id)["active"], false);
 }
+
+#[test]
+fn an_if_match_patch_whose_single_write_response_is_lost_is_not_refused_as_stale() {
+    // The SDK's retry of the conditional PutItem fails on the version its own first try wrote.
+    // That is not a concurrent change: the client's PATCH landed, and it is answered as such.
+    let c = Client::new_tenant("faults");
+    let id = c.create_user(&login()).id();
+    let path = format!("/Users/{id}");
+    let etag = c.get(&path).header("etag").unwrap().to_string();
+    let patch = patch_body(json!([{"op": "replace", "path": "title", "value": "Engineer"}]));
+    let fault = Fault::inject("PutItem", &id, FaultKind::LostResponse, 1);
+    let r = c.send("PATCH", &path, Some(&patch), &[("If-Match", &etag)]);
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(fault.hits(), 1);
+    assert_eq!(r.body["title"], "Engineer");
+    assert_eq!(version_of(&r.body), 2);
+    drop(fault);
+    // A stale If-Match is still refused.
+    let again = c.send("PATCH", &path, Some(&patch), &[("If-Match", &etag)]);
+    again.assert_scim_error(412, None);
+}
+
+#[test]
+fn an_if_match_deactivation_whose_response_is_lost_is_not_refused_as_stale() {
+    let c = Client::new_tenant("faults");
+    let id = c.create_user(&login()).id();
+    let path = format!("/Users/{id}");
+    let etag = c.get(&path).header("etag").unwrap().to_string();
+    let deactivate = fixture("okta/deactivate_user.json", &[]);
+    let fault = Fault::inject("UpdateItem", &id, FaultKind::LostResponse, 1);
+    let r = c.send("PATCH", &path, Some(&deactivate), &[("If-Match", &etag)]);
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(fault.hits(), 1);
+    assert_eq!(r.body["active"], false);
+    assert_eq!(version_of(&r.body), 2);
+    drop(fault);
+    let again = c.send("PATCH", &path, Some(&deactivate), &[("If-Match", &etag)]);
+    again.assert_scim_error(412, None);
+}
