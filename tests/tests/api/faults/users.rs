@@ -297,3 +297,29 @@ fn an_if_match_deactivation_whose_response_is_lost_is_not_refused_as_stale() {
     let again = c.send("PATCH", &path, Some(&deactivate), &[("If-Match", &etag)]);
     again.assert_scim_error(412, None);
 }
+
+#[test]
+fn an_add_patch_whose_responses_are_all_lost_adds_its_value_once_when_retried() {
+    // `add` to a multi-valued attribute appends only values not already there (RFC 7644
+    // section 3.5.2.1), so the IdP's retry of a PATCH that landed adds nothing twice.
+    let c = Client::new_tenant("faults");
+    let id = c.create_user(&login()).id();
+    let path = format!("/Users/{id}");
+    let patch = patch_body(json!([{
+        "op": "add",
+        "path": "phoneNumbers",
+        "value": [{"value": "+1 555 0100", "type": "work"}],
+    }]));
+    let fault = Fault::always("PutItem", &id, FaultKind::LostResponse);
+    assert_retry_later(&c.patch(&path, &patch), 503);
+    assert_eq!(fault.hits(), SDK_ATTEMPTS);
+    drop(fault);
+    // The first try landed (the SDK's retries then failed their version condition, unseen).
+    let r = c.patch(&path, &patch);
+    assert_eq!(r.status, 200, "{}", r.raw);
+    assert_eq!(
+        r.body["phoneNumbers"],
+        json!([{"value": "+1 555 0100", "type": "work"}])
+    );
+    assert_eq!(version_of(&r.body), 2, "written once");
+}
