@@ -12,12 +12,45 @@ Two defects of moto 5.x are worked around here, in the test harness only:
    hours. Here the transaction snapshots only the items it touches and restores those on
    failure, which is the same all-or-nothing outcome (requests are serialised by the lock).
 
+One DynamoDB behaviour moto lacks is added:
+
+3. TransactWriteItems is idempotent per ClientRequestToken for 10 minutes: a repeat of a
+   completed request with the same token and the same parameters returns success without writing
+   again; the same token with other parameters is IdempotentParameterMismatchException
+   (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html,
+   `ClientRequestToken`). The Rust SDK fills the token and reuses it when it retries, so a
+   transaction whose response was lost is retried safely, as against DynamoDB.
+
+And faults can be injected, for the tests of throttling and transient failures (`faults.rs`).
+A rule names a DynamoDB operation and a substring of the request body (a tenant or resource id,
+so parallel tests never meet each other's faults) and answers the next `times` matching
+requests, after letting `skip` of them through, as DynamoDB does when it fails:
+
+  POST   /_faults       {"operation": "TransactWriteItems", "match": "<substring>",
+                         "fault": "throttle", "times": 2, "skip": 0}  -> 201 {"id": 1}
+  GET    /_faults/<id>  -> {"id", "operation", "match", "fault", "times", "skip", "hits"}
+  DELETE /_faults/<id>  (DELETE /_faults clears every rule; GET /_faults lists them)
+
+Faults (see FAULTS): `throttle` (400 ThrottlingException), `provisioned` (400
+ProvisionedThroughputExceededException), `internal` (500 InternalServerError), all without
+touching the data; `lost_response`, which applies the request and then answers 500
+InternalServerError, as when DynamoDB's response never reaches the caller; and
+`transaction_conflict` (400 TransactionCanceledException, every reason TransactionConflict);
+and, for BatchGetItem, `unprocessed` (200 with no items and every key in UnprocessedKeys, as
+DynamoDB answers a batch it throttled as a whole).
+`hits` counts the requests a rule answered, so a test can prove that the SDK retried.
+
 Usage: moto_server.py HOST PORT
 """
 import copy
+import hashlib
+import io
+import json
 import os
 import sys
 import threading
+import time
+import uuid
 
 import moto.dynamodb.models as dynamodb_models
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
@@ -78,11 +111,225 @@ def _patch_transactions():
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items
 
 
+# Error shapes as DynamoDB sends them (JSON 1.0 protocol): (HTTP status, error type, message).
+FAULTS = {
+    "throttle": (400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."),
+    "provisioned": (
+        400,
+        "ProvisionedThroughputExceededException",
+        "The level of configured provisioned throughput for the table was exceeded.",
+    ),
+    "internal": (500, "InternalServerError", "Internal server error"),
+    # Applied first, then answered like `internal` (see FaultInjector.__call__).
+    "lost_response": (500, "InternalServerError", "Internal server error"),
+    "transaction_conflict": (
+        400,
+        "TransactionCanceledException",
+        "Transaction cancelled, please refer cancellation reasons for specific reasons",
+    ),
+}
+# BatchGetItem only, answered with a 200 rather than an error: see _fault_response.
+UNPROCESSED = "unprocessed"
+STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 400: "400 Bad Request",
+               404: "404 Not Found", 500: "500 Internal Server Error"}
+TARGET_PREFIX = "DynamoDB_20120810."
+# How long DynamoDB remembers a ClientRequestToken after the request completed.
+IDEMPOTENCY_WINDOW_SECS = 600
+
+
+def _json(status, payload):
+    """A whole response, (status line, headers, body), with a JSON body as DynamoDB sends it."""
+    body = json.dumps(payload).encode()
+    headers = [
+        ("Content-Type", "application/x-amz-json-1.0"),
+        ("Content-Length", str(len(body))),
+        ("x-amzn-RequestId", str(uuid.uuid4())),
+    ]
+    return STATUS_TEXT.get(status, f"{status} Error"), headers, body
+
+
+def _send(start_response, response):
+    status, headers, body = response
+    start_response(status, headers)
+    return [body]
+
+
+def _error(status, kind, message):
+    return _json(status, {"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": message})
+
+
+def _fault_response(fault, body):
+    """The response of an injected fault to a request with this body."""
+    if fault == UNPROCESSED:
+        # A BatchGetItem that read nothing: every requested key comes back unprocessed.
+        request_items = json.loads(body).get("RequestItems", {})
+        return _json(200, {
+            "Responses": {table: [] for table in request_items},
+            "UnprocessedKeys": request_items,
+        })
+    status, kind, message = FAULTS[fault]
+    payload = {"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": message}
+    if fault == "transaction_conflict":
+        try:
+            count = len(json.loads(body).get("TransactItems", []))
+        except ValueError:
+            count = 1
+        payload["CancellationReasons"] = [
+            {"Code": "TransactionConflict", "Message": "Transaction is ongoing for the item"}
+        ] * count
+    return _json(status, payload)
+
+
+def _call(app, environ):
+    """Runs the wrapped application and returns its whole response."""
+    captured = {}
+
+    def start_response(status, headers, exc_info=None):
+        captured["status"], captured["headers"] = status, headers
+
+    chunks = app(environ, start_response)
+    try:
+        body = b"".join(chunks)
+    finally:
+        if hasattr(chunks, "close"):
+            chunks.close()
+    return captured["status"], captured["headers"], body
+
+
+class FaultInjector:
+    """WSGI middleware in front of moto: the fault rules, their control endpoint, and
+    TransactWriteItems idempotency. Called under the server's lock, so it needs none of its own."""
+
+    def __init__(self, app):
+        self.app = app
+        self.rules = {}
+        self.next_id = 1
+        # ClientRequestToken -> (sha256 of the request body, response, completion time)
+        self.tokens = {}
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path == "/_faults" or path.startswith("/_faults/"):
+            return self._control(environ, start_response, path)
+        target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if not target.startswith(TARGET_PREFIX):
+            return self.app(environ, start_response)
+        operation = target[len(TARGET_PREFIX):]
+        body = _read_body(environ)
+        rule = self._matching_rule(operation, body)
+        if rule is not None and rule["fault"] != "lost_response":
+            rule["hits"] += 1
+            return _send(start_response, _fault_response(rule["fault"], body))
+        if operation == "TransactWriteItems":
+            response = self._transact(environ, body)
+        else:
+            response = _call(self.app, environ)
+        if rule is not None:  # lost_response: the request was applied, the answer is lost
+            rule["hits"] += 1
+            response = _fault_response(rule["fault"], body)
+        return _send(start_response, response)
+
+    def _matching_rule(self, operation, body):
+        if not self.rules:
+            return None
+        text = body.decode("utf-8", "replace")
+        for rule in self.rules.values():
+            if rule["operation"] != operation or rule["match"] not in text:
+                continue
+            if rule["skip"] > 0:
+                rule["skip"] -= 1
+                continue
+            if rule["hits"] < rule["times"]:
+                return rule
+        return None
+
+    def _transact(self, environ, body):
+        """TransactWriteItems with DynamoDB's ClientRequestToken idempotency."""
+        try:
+            token = json.loads(body).get("ClientRequestToken")
+        except ValueError:
+            token = None
+        if not token:
+            return _call(self.app, environ)
+        now = time.monotonic()
+        for old in [t for t, (_, _, at) in self.tokens.items()
+                    if now - at > IDEMPOTENCY_WINDOW_SECS]:
+            del self.tokens[old]
+        digest = hashlib.sha256(body).hexdigest()
+        if token in self.tokens:
+            seen_digest, response, _ = self.tokens[token]
+            if seen_digest == digest:
+                return response
+            return _error(400, "IdempotentParameterMismatchException",
+                          "The request uses the same client token as a previous, but "
+                          "non-identical request.")
+        response = _call(self.app, environ)
+        if response[0].startswith("200"):
+            # Only a completed transaction is remembered: a cancelled one wrote nothing.
+            self.tokens[token] = (digest, response, time.monotonic())
+        return response
+
+    def _control(self, environ, start_response, path):
+        method = environ.get("REQUEST_METHOD", "GET")
+        rule_id = path[len("/_faults/"):] if path.startswith("/_faults/") else ""
+        if not rule_id:
+            if method == "POST":
+                return self._add_rule(environ, start_response)
+            if method == "DELETE":
+                self.rules.clear()
+                start_response("204 No Content", [("Content-Length", "0")])
+                return [b""]
+            return _send(start_response, _json(200, list(self.rules.values())))
+        rule = self.rules.get(int(rule_id)) if rule_id.isdigit() else None
+        if rule is None:
+            return _send(start_response, _json(404, {"message": "no such rule"}))
+        if method == "DELETE":
+            del self.rules[rule["id"]]
+            start_response("204 No Content", [("Content-Length", "0")])
+            return [b""]
+        return _send(start_response, _json(200, rule))
+
+    def _add_rule(self, environ, start_response):
+        try:
+            spec = json.loads(_read_body(environ))
+            rule = {
+                "id": self.next_id,
+                "operation": str(spec["operation"]),
+                "match": str(spec["match"]),
+                "fault": str(spec["fault"]),
+                "times": int(spec.get("times", 1)),
+                "skip": int(spec.get("skip", 0)),
+                "hits": 0,
+            }
+        except (ValueError, KeyError, TypeError) as err:
+            return _send(start_response, _json(400, {"message": f"bad rule: {err}"}))
+        kinds = sorted([*FAULTS, UNPROCESSED])
+        if rule["fault"] not in kinds or not rule["match"]:
+            problem = f"fault must be one of {kinds}, match non-empty"
+            return _send(start_response, _json(400, {"message": problem}))
+        if rule["fault"] == UNPROCESSED and rule["operation"] != "BatchGetItem":
+            problem = "unprocessed is for BatchGetItem only"
+            return _send(start_response, _json(400, {"message": problem}))
+        self.rules[rule["id"]] = rule
+        self.next_id += 1
+        return _send(start_response, _json(201, rule))
+
+
+def _read_body(environ):
+    """Reads the request body and puts it back, so the wrapped application can read it too."""
+    length = environ.get("CONTENT_LENGTH") or ""
+    stream = environ["wsgi.input"]
+    body = stream.read(int(length)) if length.isdigit() else stream.read()
+    environ["wsgi.input"] = io.BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    return body
+
+
 def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))
     _patch_transactions()
-    app = DomainDispatcherApplication(create_backend_app)
+    app = FaultInjector(DomainDispatcherApplication(create_backend_app))
     lock = threading.Lock()
 
     def serialised(environ, start_response):

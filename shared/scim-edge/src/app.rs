@@ -50,6 +50,11 @@ impl App {
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
         let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            // Pinned, not left to the SDK's defaults of the day: standard mode, 3 tries per call
+            // with full-jitter backoff (under 1 s, then under 2 s), so a throttled call gives up
+            // within ~3 s, well inside the 29 s function timeout; the client then gets 429/503
+            // with Retry-After and retries the request itself (tests/tests/api/faults/).
+            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
             .load()
             .await;
         let key = fetch_token_key(&sdk, &config.token_key_secret_id).await?;

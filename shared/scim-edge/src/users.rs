@@ -176,13 +176,40 @@ async fn read_modify_write(
             Ok(()) => return Ok(after),
             Err(StoreError::VersionConflict) if !pinned && attempt < WRITE_ATTEMPTS => continue,
             Err(StoreError::VersionConflict) if pinned => {
-                return Err(ScimError::PreconditionFailed(
-                    "The user changed since the version in If-Match.".into(),
-                ))
+                return own_write(app, ctx, id, |u| {
+                    u.version == after.version
+                        && u.doc == after.doc
+                        && u.platform_role == after.platform_role
+                })
+                .await?
+                .ok_or_else(stale)
             }
             Err(err) => return Err(from_store(err)),
         }
     }
+}
+
+fn stale() -> ScimError {
+    ScimError::PreconditionFailed("The user changed since the version in If-Match.".into())
+}
+
+/// After a conditional write failed its version check: the user as this request wrote it, if
+/// it did. The SDK retries a write whose response was lost (PutItem and UpdateItem have no
+/// idempotency token), and the retry's condition then fails on the version its own first try
+/// wrote; `last_modified` holding this request's timestamp tells that apart from a concurrent
+/// change.
+async fn own_write(
+    app: &App,
+    ctx: &Ctx,
+    id: &ResourceId,
+    wrote: impl Fn(&UserItem) -> bool,
+) -> Result<Option<UserItem>, ScimError> {
+    let current = app
+        .store
+        .get_user(&ctx.principal.tenant, id)
+        .await
+        .map_err(from_store)?;
+    Ok(current.filter(|u| u.last_modified == ctx.now && wrote(u)))
 }
 
 async fn replace(
@@ -217,17 +244,21 @@ async fn patch(
                 Some(current.version)
             }
         };
-        let item = app
+        let item = match app
             .store
             .set_user_active(&ctx.principal.tenant, id, active, &ctx.now, expected)
             .await
-            .map_err(|e| match e {
-                StoreError::NotFound => not_found(),
-                StoreError::VersionConflict => ScimError::PreconditionFailed(
-                    "The user changed since the version in If-Match.".into(),
-                ),
-                other => from_store(other),
-            })?;
+        {
+            Ok(item) => item,
+            Err(StoreError::NotFound) => return Err(not_found()),
+            Err(StoreError::VersionConflict) => {
+                let landed = |u: &UserItem| {
+                    u.active == active && expected.is_some_and(|v| u.version == v + 1)
+                };
+                own_write(app, ctx, id, landed).await?.ok_or_else(stale)?
+            }
+            Err(other) => return Err(from_store(other)),
+        };
         return Ok(respond(app, ctx, 200, &item, &projection));
     }
     let item = read_modify_write(app, ctx, id, request, |before| {

@@ -9,6 +9,7 @@ mod entra_group_flow;
 mod entra_user_flow;
 mod entra_validator;
 mod errors;
+mod faults;
 mod groups_rfc7644;
 mod groups_scale;
 mod hostile_input;
