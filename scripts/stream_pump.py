@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""The local stand-in for the audit function's event source mapping (template.yaml: AuditFunction).
+
+Polls the local table's DynamoDB stream (moto) and invokes the `audit` function under
+`cargo lambda watch` with batches in Lambda's event shape, `{"Records": [...]}`, as the event
+source mapping does in AWS:
+
+- from the oldest record (StartingPosition TRIM_HORIZON), in order, up to BATCH records a call;
+- only records of user and group items (the template's FilterCriteria);
+- a failed batch (function error or no answer) is retried with backoff; after RETRIES attempts
+  it is appended to $STATE/audit-dlq.jsonl (the on-failure queue) and the pump moves on.
+
+Configuration comes from the stack's environment (scripts/local.sh): AWS_ENDPOINT_URL,
+AWS_REGION, TABLE_NAME, and SCIM_AUDIT_INVOKE_URL (the function's Invoke API on cargo lambda
+watch). Usage: stream_pump.py STATE_DIR
+"""
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+
+BATCH = 100
+RETRIES = 5
+POLL_SECONDS = 0.25
+AUDITED_TYPES = ("User", "Group")
+
+
+def log(message, **fields):
+    print(json.dumps({"msg": message, **fields}, default=str), flush=True)
+
+
+def audited(record):
+    """The template's FilterCriteria: the new or the old image is a user or group item."""
+    data = record.get("dynamodb", {})
+    for image in ("NewImage", "OldImage"):
+        kind = data.get(image, {}).get("type", {}).get("S")
+        if kind in AUDITED_TYPES:
+            return True
+    return False
+
+
+def lambda_shape(record, stream_arn):
+    """boto3 parses ApproximateCreationDateTime into a datetime; Lambda sends epoch seconds."""
+    record = dict(record)
+    data = dict(record["dynamodb"])
+    when = data.get("ApproximateCreationDateTime")
+    if hasattr(when, "timestamp"):
+        data["ApproximateCreationDateTime"] = when.timestamp()
+    record["dynamodb"] = data
+    record["eventSourceARN"] = stream_arn
+    return record
+
+
+def invoke(url, records):
+    """True when the function processed the batch."""
+    body = json.dumps({"Records": records}).encode()
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read().decode("utf-8", "replace")
+            failed = response.headers.get("x-amz-function-error")
+    except (urllib.error.URLError, OSError) as e:
+        log("invoke failed", error=str(e))
+        return False
+    try:
+        answer = json.loads(text) if text else None
+    except ValueError:
+        answer = None
+    if failed or not isinstance(answer, dict) or "errorType" in answer or "errorMessage" in answer:
+        log("audit function error", answer=text[:500])
+        return False
+    return True
+
+
+def stream_arn(dynamodb, table):
+    while True:
+        try:
+            arn = dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+            if arn:
+                return arn
+        except Exception as e:  # the table is created after the pump may start
+            log("waiting for the table", error=str(e))
+        time.sleep(1)
+
+
+def main() -> None:
+    state = sys.argv[1]
+    url = os.environ["SCIM_AUDIT_INVOKE_URL"]
+    table = os.environ["TABLE_NAME"]
+    dynamodb = boto3.client("dynamodb")
+    streams = boto3.client("dynamodbstreams")
+    arn = stream_arn(dynamodb, table)
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterators = {
+        s["ShardId"]: streams.get_shard_iterator(
+            StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for s in shards
+    }
+    log("pumping", stream=arn, shards=len(iterators), url=url)
+    while True:
+        idle = True
+        for shard, iterator in list(iterators.items()):
+            out = streams.get_records(ShardIterator=iterator, Limit=BATCH)
+            records = [lambda_shape(r, arn) for r in out["Records"] if audited(r)]
+            if records:
+                idle = False
+                for attempt in range(1, RETRIES + 1):
+                    if invoke(url, records):
+                        break
+                    time.sleep(min(0.5 * 2**attempt, 8))
+                else:
+                    with open(os.path.join(state, "audit-dlq.jsonl"), "a") as dlq:
+                        dlq.write(json.dumps({"Records": records}, default=str) + "\n")
+                    log("batch sent to the local DLQ", records=len(records))
+            elif out["Records"]:
+                idle = False
+            iterators[shard] = out["NextShardIterator"]
+        if idle:
+            time.sleep(POLL_SECONDS)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,357 @@
+//! The audit trail: one item per change of a user or group, derived from the table's stream.
+//!
+//! Every user and group write stamps the item with its caller (`modified_by`, the token prefix)
+//! and time (`last_modified`). DynamoDB Streams delivers each committed change with the item's
+//! old and new images; the `audit` function maps each record here to an [`AuditItem`] in the
+//! tenant's audit partition (`TENANT#t#AUDIT`). So the request path pays no extra DynamoDB call,
+//! and the trail cannot disagree with the data: a cancelled transaction leaves no record.
+//!
+//! Only attribute *names* are recorded, never values: the trail holds no PII and no secrets.
+//! Membership is audited on the user side (`group_ids` of the user item), once per member; the
+//! group item's own version bump on a membership change is not a separate record.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use scim_core::ids::TenantId;
+use serde::Deserialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::error::StoreError;
+use crate::items::{self, AuditItem};
+use crate::keys;
+use crate::store::{from_item, s, to_item, Item, Store};
+
+/// Days an audit record is kept when `SCIM_AUDIT_RETENTION_DAYS` is not set.
+pub const DEFAULT_RETENTION_DAYS: u64 = 90;
+
+/// Most items one BatchWriteItem call may hold.
+const BATCH_WRITE_MAX: usize = 25;
+
+/// Actor recorded for a change whose item carries no `modified_by`.
+pub const UNKNOWN_ACTOR: &str = "unknown";
+
+/// Why a stream event could not be turned into audit items.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("malformed stream event: {0}")]
+    Malformed(String),
+}
+
+/// One DynamoDB Streams record as Lambda delivers it (`Records[i]` of the event).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamRecord {
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// `INSERT`, `MODIFY` or `REMOVE`.
+    #[serde(rename = "eventName")]
+    pub event_name: String,
+    pub dynamodb: StreamData,
+}
+
+/// The `dynamodb` part of a stream record (stream view type `NEW_AND_OLD_IMAGES`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamData {
+    /// Epoch seconds (Lambda's event shape).
+    #[serde(rename = "ApproximateCreationDateTime", default)]
+    pub approximate_creation: Option<f64>,
+    #[serde(rename = "NewImage", default)]
+    pub new_image: Option<serde_dynamo::Item>,
+    #[serde(rename = "OldImage", default)]
+    pub old_image: Option<serde_dynamo::Item>,
+}
+
+/// The few attributes of a user or group image the audit reads (others are ignored).
+#[derive(Debug, Default, Deserialize)]
+struct Image {
+    #[serde(rename = "type", default)]
+    entity: String,
+    #[serde(default)]
+    tenant_id: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    version: Option<u64>,
+    #[serde(default)]
+    doc: Value,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    platform_role: Option<String>,
+    #[serde(default, with = "serde_dynamo::string_set")]
+    group_ids: Vec<String>,
+    #[serde(default)]
+    modified_by: Option<String>,
+    #[serde(default)]
+    last_modified: Option<String>,
+    #[serde(default)]
+    deleted_at: Option<String>,
+}
+
+fn image(item: Option<&serde_dynamo::Item>) -> Result<Option<Image>, AuditError> {
+    item.map(|i| {
+        serde_dynamo::from_item(i.clone()).map_err(|e| AuditError::Malformed(format!("image: {e}")))
+    })
+    .transpose()
+}
+
+/// The audit items of a whole Lambda event (`{"Records": [...]}`), in record order. Records of
+/// other item types (memberships, uniqueness and email items, tokens, audit items) are skipped.
+pub fn audit_items(event: &Value, retention_days: u64) -> Result<Vec<AuditItem>, AuditError> {
+    let records = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AuditError::Malformed("no Records list".into()))?;
+    let mut out = Vec::with_capacity(records.len());
+    for record in records {
+        let record: StreamRecord = serde_json::from_value(record.clone())
+            .map_err(|e| AuditError::Malformed(format!("record: {e}")))?;
+        if let Some(item) = audit_item(&record, retention_days)? {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+/// The audit item for one stream record, or `None` when the record is not an audited change.
+pub fn audit_item(
+    record: &StreamRecord,
+    retention_days: u64,
+) -> Result<Option<AuditItem>, AuditError> {
+    let old = image(record.dynamodb.old_image.as_ref())?;
+    let new = image(record.dynamodb.new_image.as_ref())?;
+    let Some(current) = new.as_ref().or(old.as_ref()) else {
+        return Ok(None);
+    };
+    let (resource_type, prefix) = match current.entity.as_str() {
+        items::USER => ("User", "user"),
+        items::GROUP => ("Group", "group"),
+        _ => return Ok(None),
+    };
+    let tenant = TenantId::parse(&current.tenant_id).ok_or_else(|| {
+        AuditError::Malformed(format!("{resource_type} item without a valid tenant_id"))
+    })?;
+    let empty = Image::default();
+    let before = old.as_ref().unwrap_or(&empty);
+    let mut attributes = Vec::new();
+    let mut groups_added = Vec::new();
+    let mut groups_removed = Vec::new();
+    let action = match (&old, &new) {
+        (None, Some(new)) => {
+            attributes = changed_attributes(&Value::Null, &new.doc);
+            format!("{prefix}.create")
+        }
+        (Some(_), None) => format!("{prefix}.purge"),
+        (Some(old), Some(new)) => {
+            (groups_added, groups_removed) = group_diff(&old.group_ids, &new.group_ids);
+            if new.deleted_at.is_some() {
+                if old.deleted_at.is_some() {
+                    return Ok(None); // a marker touched again: nothing a client changed
+                }
+                format!("{prefix}.delete")
+            } else {
+                attributes = changed_attributes(&old.doc, &new.doc);
+                if attributes.is_empty() && old.platform_role != new.platform_role {
+                    attributes.push("platformRole".into());
+                }
+                match (old.active, new.active) {
+                    (Some(true), Some(false)) if prefix == "user" => "user.deactivate".into(),
+                    (Some(false), Some(true)) if prefix == "user" => "user.reactivate".into(),
+                    _ if !attributes.is_empty() => format!("{prefix}.update"),
+                    _ if !groups_added.is_empty() && groups_removed.is_empty() => {
+                        "member.add".into()
+                    }
+                    _ if groups_added.is_empty() && !groups_removed.is_empty() => {
+                        "member.remove".into()
+                    }
+                    _ if !groups_added.is_empty() => "member.change".into(),
+                    // A version bump alone (a group's, when its members change): the members'
+                    // own records say what changed.
+                    _ => return Ok(None),
+                }
+            }
+        }
+        (None, None) => return Ok(None),
+    };
+    let at = match new.as_ref().and_then(|n| n.last_modified.clone()) {
+        Some(at) => at,
+        None => approximate_time(record)?,
+    };
+    let when = OffsetDateTime::parse(&at, &Rfc3339)
+        .map_err(|e| AuditError::Malformed(format!("time {at:?}: {e}")))?;
+    let expires_at = u64::try_from(when.unix_timestamp())
+        .unwrap_or_default()
+        .saturating_add(retention_days.saturating_mul(86_400));
+    let actor = current
+        .modified_by
+        .clone()
+        .filter(|_| new.is_some())
+        .unwrap_or_else(|| UNKNOWN_ACTOR.to_string());
+    Ok(Some(AuditItem {
+        pk: keys::audit_pk(&tenant),
+        sk: keys::audit_sk(&at, &record.event_id),
+        entity: items::AUDIT.into(),
+        tenant_id: tenant.to_string(),
+        at,
+        actor,
+        action,
+        resource_type: resource_type.into(),
+        resource_id: current.id.clone(),
+        version: current.version.or(before.version),
+        attributes,
+        groups_added,
+        groups_removed,
+        event_id: record.event_id.clone(),
+        expires_at,
+    }))
+}
+
+/// The record's approximate creation time as RFC 3339 (for records without `last_modified`).
+fn approximate_time(record: &StreamRecord) -> Result<String, AuditError> {
+    let seconds = record
+        .dynamodb
+        .approximate_creation
+        .ok_or_else(|| AuditError::Malformed("no time on the record".into()))?;
+    let nanos = (seconds * 1e9) as i128;
+    let when = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .map_err(|e| AuditError::Malformed(format!("ApproximateCreationDateTime: {e}")))?;
+    Ok(scim_core::datetime::format(when))
+}
+
+/// Names of the SCIM attributes that differ between two documents. Extension attributes are
+/// named `<schema URN>:<attribute>`. Values are never copied.
+fn changed_attributes(old: &Value, new: &Value) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    diff_keys(old, new, None, &mut names);
+    names.into_iter().collect()
+}
+
+fn diff_keys(old: &Value, new: &Value, parent: Option<&str>, names: &mut BTreeSet<String>) {
+    let empty = serde_json::Map::new();
+    let old_obj = old.as_object().unwrap_or(&empty);
+    let new_obj = new.as_object().unwrap_or(&empty);
+    let keys: BTreeSet<&String> = old_obj.keys().chain(new_obj.keys()).collect();
+    for key in keys {
+        let (a, b) = (old_obj.get(key), new_obj.get(key));
+        if a == b {
+            continue;
+        }
+        let is_extension = parent.is_none()
+            && key.starts_with("urn:")
+            && a.is_none_or(Value::is_object)
+            && b.is_none_or(Value::is_object);
+        if is_extension {
+            let null = Value::Null;
+            diff_keys(a.unwrap_or(&null), b.unwrap_or(&null), Some(key), names);
+        } else {
+            names.insert(match parent {
+                Some(urn) => format!("{urn}:{key}"),
+                None => key.clone(),
+            });
+        }
+    }
+}
+
+fn group_diff(old: &[String], new: &[String]) -> (Vec<String>, Vec<String>) {
+    let old: BTreeSet<&String> = old.iter().collect();
+    let new: BTreeSet<&String> = new.iter().collect();
+    (
+        new.difference(&old).map(|g| g.to_string()).collect(),
+        old.difference(&new).map(|g| g.to_string()).collect(),
+    )
+}
+
+impl Store {
+    /// Writes audit items with BatchWriteItem (25 a call), retrying unprocessed items. Puts are
+    /// idempotent: a redelivered stream record overwrites its own item.
+    pub async fn put_audit_items(&self, audit: &[AuditItem]) -> Result<(), StoreError> {
+        let mut seen = BTreeSet::new();
+        let mut requests = Vec::with_capacity(audit.len());
+        for item in audit {
+            if !seen.insert((item.pk.as_str(), item.sk.as_str())) {
+                continue; // BatchWriteItem refuses a key twice in one call
+            }
+            let put = PutRequest::builder()
+                .set_item(Some(to_item(item)?))
+                .build()
+                .map_err(|e| StoreError::Internal(format!("request build: {e}")))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut attempts = 0;
+            while !pending.is_empty() {
+                attempts += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(self.table.as_ref(), pending)
+                    .return_consumed_capacity(self.rcc())
+                    .send()
+                    .await
+                    .map_err(StoreError::from_sdk)?;
+                self.note_capacity(out.consumed_capacity());
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(self.table.as_ref()))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    if attempts >= 8 {
+                        return Err(StoreError::Throttled);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempts)).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A tenant's audit records, oldest first (one Query of its audit partition, following
+    /// pages until `limit`). `since` is compared with the sort key `<at>#<event id>`: a timestamp
+    /// (`2026-11-23T00:00:00Z`, or a prefix such as `2026-11-23`) returns the records from then
+    /// on; the last record's `sk` returns the records after it (the next page).
+    pub async fn audit_records(
+        &self,
+        tenant: &TenantId,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditItem>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let mut values: HashMap<String, AttributeValue> =
+                HashMap::from([(":pk".to_string(), s(keys::audit_pk(tenant)))]);
+            let condition = match since {
+                Some(since) => {
+                    values.insert(":since".into(), s(since));
+                    "pk = :pk AND sk > :since"
+                }
+                None => "pk = :pk",
+            };
+            let resp = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(Some(values))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(self.rcc())
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            self.note_capacity(resp.consumed_capacity());
+            for item in resp.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            match resp.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
