@@ -93,8 +93,9 @@ def main() -> None:
     state = sys.argv[1]
     url = os.environ["SCIM_AUDIT_INVOKE_URL"]
     table = os.environ["TABLE_NAME"]
-    dynamodb = boto3.client("dynamodb")
-    streams = boto3.client("dynamodbstreams")
+    region = os.environ.get("AWS_REGION", "us-east-1")  # boto3 reads only AWS_DEFAULT_REGION
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    streams = boto3.client("dynamodbstreams", region_name=region)
     arn = stream_arn(dynamodb, table)
     shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
     iterators = {

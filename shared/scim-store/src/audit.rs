@@ -355,3 +355,218 @@ impl Store {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use serde_json::json;
+
+    /// Records captured from the local stack's stream (moto, read by scripts/stream_pump.py, so in
+    /// Lambda's event shape) while one token created a user, PATCHed it, deactivated it, created a
+    /// group, added the user to it and deleted the user. Includes the records the audit skips
+    /// (tenant, uniqueness, email, membership items, a group's version bump).
+    const MOTO_FLOW: &str = include_str!("../tests/fixtures/dynamodb_stream/moto_scim_flow.json");
+    const USER: &str = "a299ee0e-1a2f-47ae-bd05-39181ee6a2dc";
+    const GROUP: &str = "58e28292-770e-42f7-a322-ad1f0359e03c";
+    const ACTOR: &str = "scim_9d9a5aed";
+    const ENTERPRISE_DEPARTMENT: &str =
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+
+    fn flow() -> Value {
+        serde_json::from_str(MOTO_FLOW).unwrap()
+    }
+
+    fn record(index: usize) -> Value {
+        flow()["Records"][index].clone()
+    }
+
+    fn one(record: Value) -> Option<AuditItem> {
+        audit_items(&json!({"Records": [record]}), 90)
+            .unwrap()
+            .into_iter()
+            .next()
+    }
+
+    #[test]
+    fn a_scim_flow_becomes_one_audit_item_per_change_in_order() {
+        let items = audit_items(&flow(), 90).unwrap();
+        let summary: Vec<(&str, &str, &str)> = items
+            .iter()
+            .map(|i| {
+                (
+                    i.action.as_str(),
+                    i.resource_type.as_str(),
+                    i.resource_id.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("user.create", "User", USER),
+                ("user.update", "User", USER),
+                ("user.deactivate", "User", USER),
+                ("group.create", "Group", GROUP),
+                ("member.add", "User", USER),
+                ("user.delete", "User", USER),
+            ]
+        );
+        assert!(items.iter().all(|i| i.actor == ACTOR));
+        assert!(
+            items.windows(2).all(|w| w[0].sk < w[1].sk),
+            "time-ordered keys"
+        );
+        let versions: Vec<Option<u64>> = items.iter().map(|i| i.version).collect();
+        assert_eq!(
+            versions,
+            [Some(1), Some(2), Some(3), Some(1), Some(4), Some(5)]
+        );
+        assert_eq!(
+            items[0].attributes,
+            ["active", "emails", "name", "userName"]
+        );
+        assert_eq!(items[1].attributes, ["displayName", ENTERPRISE_DEPARTMENT]);
+        assert_eq!(items[2].attributes, ["active"]);
+        assert_eq!(items[3].attributes, ["displayName"]);
+        assert_eq!(items[4].groups_added, [GROUP]);
+        assert!(items[4].attributes.is_empty());
+        assert_eq!(items[5].groups_removed, [GROUP]);
+    }
+
+    #[test]
+    fn audit_items_name_attributes_but_never_hold_their_values() {
+        let items = audit_items(&flow(), 90).unwrap();
+        let stored = serde_json::to_string(&items).unwrap();
+        for value in ["bob@x.com", "Bob", "R&D", "MEMBER"] {
+            assert!(!stored.contains(value), "{value} leaked into {stored}");
+        }
+    }
+
+    #[test]
+    fn keys_are_tenant_scoped_time_first_and_idempotent() {
+        let item = one(record(1)).unwrap();
+        assert_eq!(item.pk, "TENANT#4b0030ed-3ec8-44e2-a16c-854926a64d23#AUDIT");
+        assert_eq!(item.at, "2026-11-23T00:39:21.657Z");
+        assert_eq!(
+            item.sk,
+            "2026-11-23T00:39:21.657Z#30d91ec5c5b84870a0c0c66e2be5b659"
+        );
+        assert_eq!(item.entity, "Audit");
+        // A redelivered record maps to the same key (the put overwrites, never doubles).
+        assert_eq!(one(record(1)), Some(item));
+    }
+
+    #[test]
+    fn expiry_is_the_change_time_plus_the_retention() {
+        let at = OffsetDateTime::parse("2026-11-23T00:39:21.657Z", &Rfc3339)
+            .unwrap()
+            .unix_timestamp() as u64;
+        let item = one(record(1)).unwrap();
+        assert_eq!(item.expires_at, at + 90 * 86_400);
+        let week = audit_items(&json!({"Records": [record(1)]}), 7).unwrap();
+        assert_eq!(week[0].expires_at, at + 7 * 86_400);
+    }
+
+    #[test]
+    fn other_item_types_are_skipped() {
+        let records = flow()["Records"].as_array().unwrap().clone();
+        let skipped: Vec<Value> = records
+            .into_iter()
+            .filter(|r| {
+                let image = r["dynamodb"]
+                    .get("NewImage")
+                    .or(r["dynamodb"].get("OldImage"))
+                    .unwrap();
+                !matches!(image["type"]["S"].as_str(), Some("User" | "Group"))
+            })
+            .collect();
+        assert!(skipped.len() >= 5, "tenant, guards, emails, memberships");
+        assert!(audit_items(&json!({ "Records": skipped }), 90)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn reactivation_and_missing_actor() {
+        // The deactivation record played backwards is a reactivation.
+        let mut r = record(5);
+        let data = &mut r["dynamodb"];
+        let old = data["OldImage"].take();
+        data["OldImage"] = data["NewImage"].take();
+        data["NewImage"] = old;
+        data["NewImage"]
+            .as_object_mut()
+            .unwrap()
+            .remove("modified_by");
+        let item = one(r).unwrap();
+        assert_eq!(item.action, "user.reactivate");
+        assert_eq!(item.attributes, ["active"]);
+        assert_eq!(item.actor, UNKNOWN_ACTOR, "never the previous writer");
+    }
+
+    #[test]
+    fn group_rename_and_delete() {
+        let created = record(6);
+        let mut renamed = created.clone();
+        renamed["eventName"] = json!("MODIFY");
+        renamed["eventID"] = json!("e-rename");
+        let data = &mut renamed["dynamodb"];
+        data["OldImage"] = data["NewImage"].clone();
+        data["NewImage"]["doc"]["M"]["displayName"] = json!({"S": "Renamed"});
+        data["NewImage"]["version"] = json!({"N": "3"});
+        data["NewImage"]["last_modified"] = json!({"S": "2026-11-23T00:40:00.000Z"});
+        let item = one(renamed.clone()).unwrap();
+        assert_eq!(
+            (item.action.as_str(), item.attributes.clone()),
+            ("group.update", vec!["displayName".to_string()])
+        );
+        assert_eq!(item.version, Some(3));
+        let mut deleted = renamed;
+        deleted["eventID"] = json!("e-delete");
+        let data = &mut deleted["dynamodb"];
+        data["NewImage"]["deleted_at"] = json!({"S": "2026-11-23T00:41:00.000Z"});
+        let item = one(deleted).unwrap();
+        assert_eq!(item.action, "group.delete");
+        assert!(item.attributes.is_empty());
+        assert_eq!(item.resource_id, GROUP);
+    }
+
+    #[test]
+    fn a_removed_item_is_a_purge_timed_by_the_stream() {
+        let mut r = record(1);
+        r["eventName"] = json!("REMOVE");
+        let data = &mut r["dynamodb"];
+        data["OldImage"] = data["NewImage"].take();
+        data.as_object_mut().unwrap().remove("NewImage");
+        data["ApproximateCreationDateTime"] = json!(1_795_394_400);
+        let item = one(r).unwrap();
+        assert_eq!(item.action, "user.purge");
+        assert_eq!(item.actor, UNKNOWN_ACTOR);
+        assert_eq!(item.at, "2026-11-23T00:40:00.000Z");
+    }
+
+    #[test]
+    fn malformed_events_are_errors_so_lambda_retries_and_bisects() {
+        assert!(audit_items(&json!({}), 90).is_err());
+        assert!(audit_items(&json!({"Records": [{"eventID": "x"}]}), 90).is_err());
+        let mut r = record(1);
+        r["dynamodb"]["NewImage"]["tenant_id"] = json!({"S": "NOT#A#TENANT"});
+        assert!(audit_items(&json!({ "Records": [r] }), 90).is_err());
+    }
+
+    #[test]
+    fn extension_attributes_are_named_with_their_urn() {
+        let old = json!({"userName": "a", "urn:x:ext": {"a": 1, "b": 2}});
+        let new = json!({"userName": "a", "urn:x:ext": {"a": 1, "b": 3, "c": 4}, "title": "t"});
+        assert_eq!(
+            changed_attributes(&old, &new),
+            ["title", "urn:x:ext:b", "urn:x:ext:c"]
+        );
+        assert_eq!(
+            changed_attributes(&new, &json!({"userName": "a"})),
+            ["title", "urn:x:ext:a", "urn:x:ext:b", "urn:x:ext:c"]
+        );
+    }
+}
