@@ -2,6 +2,7 @@
 //! `cargo lambda watch`, backed by moto, started by `scripts/integration.sh`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit;
 mod auth;
 mod discovery;
 mod entra_group_flow;
