@@ -192,8 +192,8 @@ fn every_change_is_audited_with_its_actor_in_order_without_values() {
     assert_eq!(attributes[3], ["active"]);
     assert_eq!(attributes[4], ["displayName"]);
     assert_eq!(attributes[7], ["displayName"]);
-    assert_eq!(records[5].groups_added, [gid.clone()]);
-    assert_eq!(records[6].groups_removed, [gid.clone()]);
+    assert_eq!(records[5].groups_added, [gid.as_str()]);
+    assert_eq!(records[6].groups_removed, [gid.as_str()]);
     // The audit time is the change's own time, as the client saw it in meta.lastModified.
     assert_eq!(
         records[0].at,
