@@ -7,8 +7,9 @@ source mapping does in AWS:
 
 - from the oldest record (StartingPosition TRIM_HORIZON), in order, up to BATCH records a call;
 - only records of user and group items (the template's FilterCriteria);
-- a failed batch (function error or no answer) is retried with backoff; after RETRIES attempts
-  it is appended to $STATE/audit-dlq.jsonl (the on-failure queue) and the pump moves on.
+- a batch the function fails on is retried with backoff; after RETRIES failures it is appended
+  to $STATE/audit-dlq.jsonl (the on-failure queue) and the pump moves on. While the function
+  cannot be reached at all (cargo lambda watch still starting), the batch waits.
 
 Configuration comes from the stack's environment (scripts/local.sh): AWS_ENDPOINT_URL,
 AWS_REGION, TABLE_NAME, and SCIM_AUDIT_INVOKE_URL (the function's Invoke API on cargo lambda
@@ -25,7 +26,8 @@ import boto3
 
 BATCH = 100
 RETRIES = 5
-POLL_SECONDS = 0.25
+# moto keeps every shard iterator it hands out (about 1 KB each), so an idle pump polls gently.
+POLL_SECONDS = 0.5
 AUDITED_TYPES = ("User", "Group")
 
 
@@ -56,7 +58,7 @@ def lambda_shape(record, stream_arn):
 
 
 def invoke(url, records):
-    """True when the function processed the batch."""
+    """"ok" when the function processed the batch, "error" when it failed, "unreachable"."""
     body = json.dumps({"Records": records}).encode()
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"content-type": "application/json"}
@@ -65,17 +67,36 @@ def invoke(url, records):
         with urllib.request.urlopen(request, timeout=60) as response:
             text = response.read().decode("utf-8", "replace")
             failed = response.headers.get("x-amz-function-error")
+    except urllib.error.HTTPError as e:  # cargo lambda answers a function error with a 500
+        log("audit function error", status=e.code, answer=e.read().decode("utf-8", "replace")[:500])
+        return "error"
     except (urllib.error.URLError, OSError) as e:
-        log("invoke failed", error=str(e))
-        return False
+        log("audit function unreachable", error=str(e))
+        return "unreachable"
     try:
         answer = json.loads(text) if text else None
     except ValueError:
         answer = None
     if failed or not isinstance(answer, dict) or "errorType" in answer or "errorMessage" in answer:
         log("audit function error", answer=text[:500])
-        return False
-    return True
+        return "error"
+    return "ok"
+
+
+def deliver(url, records, state):
+    failures = 0
+    while True:
+        outcome = invoke(url, records)
+        if outcome == "ok":
+            return
+        if outcome == "error":
+            failures += 1
+            if failures >= RETRIES:
+                with open(os.path.join(state, "audit-dlq.jsonl"), "a") as dlq:
+                    dlq.write(json.dumps({"Records": records}, default=str) + "\n")
+                log("batch sent to the local DLQ", records=len(records))
+                return
+        time.sleep(min(0.5 * 2 ** max(failures, 1), 8))
 
 
 def stream_arn(dynamodb, table):
@@ -108,19 +129,16 @@ def main() -> None:
     while True:
         idle = True
         for shard, iterator in list(iterators.items()):
-            out = streams.get_records(ShardIterator=iterator, Limit=BATCH)
+            try:
+                out = streams.get_records(ShardIterator=iterator, Limit=BATCH)
+            except Exception as e:  # the local AWS server is busy or restarting: poll again
+                log("get_records failed", error=str(e))
+                time.sleep(1)
+                continue
             records = [lambda_shape(r, arn) for r in out["Records"] if audited(r)]
             if records:
-                idle = False
-                for attempt in range(1, RETRIES + 1):
-                    if invoke(url, records):
-                        break
-                    time.sleep(min(0.5 * 2**attempt, 8))
-                else:
-                    with open(os.path.join(state, "audit-dlq.jsonl"), "a") as dlq:
-                        dlq.write(json.dumps({"Records": records}, default=str) + "\n")
-                    log("batch sent to the local DLQ", records=len(records))
-            elif out["Records"]:
+                deliver(url, records, state)
+            if out["Records"]:
                 idle = False
             iterators[shard] = out["NextShardIterator"]
         if idle:
