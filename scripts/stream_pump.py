@@ -5,7 +5,9 @@ Polls the local table's DynamoDB stream (moto) and invokes the `audit` function 
 `cargo lambda watch` with batches in Lambda's event shape, `{"Records": [...]}`, as the event
 source mapping does in AWS:
 
-- from the oldest record (StartingPosition TRIM_HORIZON), in order, up to BATCH records a call;
+- from the oldest record (StartingPosition TRIM_HORIZON), in order, up to BATCH records a call,
+  gathering records for up to BATCH_WINDOW seconds first (MaximumBatchingWindowInSeconds), which
+  also keeps the pump from costing the serialised local server a round trip per change;
 - only records of user and group items (the template's FilterCriteria);
 - a batch the function fails on is retried with backoff; after RETRIES failures it is appended
   to $STATE/audit-dlq.jsonl (the on-failure queue) and the pump moves on. While the function
@@ -25,9 +27,9 @@ import urllib.request
 import boto3
 
 BATCH = 100
+BATCH_WINDOW = 1.0
+READ_LIMIT = 1000  # GetRecords' maximum
 RETRIES = 5
-# moto keeps every shard iterator it hands out (about 1 KB each), so an idle pump polls gently.
-POLL_SECONDS = 0.5
 AUDITED_TYPES = ("User", "Group")
 
 
@@ -127,22 +129,21 @@ def main() -> None:
     }
     log("pumping", stream=arn, shards=len(iterators), url=url)
     while True:
-        idle = True
+        backlog = False
         for shard, iterator in list(iterators.items()):
             try:
-                out = streams.get_records(ShardIterator=iterator, Limit=BATCH)
+                out = streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
             except Exception as e:  # the local AWS server is busy or restarting: poll again
                 log("get_records failed", error=str(e))
-                time.sleep(1)
                 continue
             records = [lambda_shape(r, arn) for r in out["Records"] if audited(r)]
-            if records:
-                deliver(url, records, state)
-            if out["Records"]:
-                idle = False
+            for start in range(0, len(records), BATCH):
+                deliver(url, records[start : start + BATCH], state)
+            backlog = backlog or len(out["Records"]) == READ_LIMIT
             iterators[shard] = out["NextShardIterator"]
-        if idle:
-            time.sleep(POLL_SECONDS)
+        if not backlog:
+            # Also what keeps an idle pump gentle: moto keeps every shard iterator it hands out.
+            time.sleep(BATCH_WINDOW)
 
 
 if __name__ == "__main__":

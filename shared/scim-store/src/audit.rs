@@ -66,8 +66,6 @@ pub struct StreamData {
 /// The few attributes of a user or group image the audit reads (others are ignored).
 #[derive(Debug, Default, Deserialize)]
 struct Image {
-    #[serde(rename = "type", default)]
-    entity: String,
     #[serde(default)]
     tenant_id: String,
     #[serde(default)]
@@ -88,6 +86,20 @@ struct Image {
     last_modified: Option<String>,
     #[serde(default)]
     deleted_at: Option<String>,
+}
+
+/// Just the `type` attribute, so other item shapes are skipped without being parsed.
+#[derive(Debug, Deserialize)]
+struct EntityType {
+    #[serde(rename = "type", default)]
+    entity: Option<String>,
+}
+
+fn entity_type(item: Option<&serde_dynamo::Item>) -> Option<String> {
+    let item = item?.clone();
+    serde_dynamo::from_item::<_, EntityType>(item)
+        .ok()
+        .and_then(|t| t.entity)
 }
 
 fn image(item: Option<&serde_dynamo::Item>) -> Result<Option<Image>, AuditError> {
@@ -120,15 +132,17 @@ pub fn audit_item(
     record: &StreamRecord,
     retention_days: u64,
 ) -> Result<Option<AuditItem>, AuditError> {
+    let kind = entity_type(record.dynamodb.new_image.as_ref())
+        .or_else(|| entity_type(record.dynamodb.old_image.as_ref()));
+    let (resource_type, prefix) = match kind.as_deref() {
+        Some(items::USER) => ("User", "user"),
+        Some(items::GROUP) => ("Group", "group"),
+        _ => return Ok(None),
+    };
     let old = image(record.dynamodb.old_image.as_ref())?;
     let new = image(record.dynamodb.new_image.as_ref())?;
     let Some(current) = new.as_ref().or(old.as_ref()) else {
         return Ok(None);
-    };
-    let (resource_type, prefix) = match current.entity.as_str() {
-        items::USER => ("User", "user"),
-        items::GROUP => ("Group", "group"),
-        _ => return Ok(None),
     };
     let tenant = TenantId::parse(&current.tenant_id).ok_or_else(|| {
         AuditError::Malformed(format!("{resource_type} item without a valid tenant_id"))
@@ -545,6 +559,19 @@ mod tests {
         assert_eq!(item.action, "user.purge");
         assert_eq!(item.actor, UNKNOWN_ACTOR);
         assert_eq!(item.at, "2026-11-23T00:40:00.000Z");
+    }
+
+    #[test]
+    fn unknown_item_shapes_are_skipped_unparsed() {
+        let odd = json!({"eventID": "e", "eventName": "INSERT", "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_394_400,
+            "NewImage": {"type": {"S": "RateLimit"}, "version": {"S": "not a number"},
+                         "group_ids": {"L": []}, "doc": {"N": "1"}}}});
+        let keys_only = json!({"eventID": "k", "eventName": "MODIFY", "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_394_400, "Keys": {"pk": {"S": "x"}}}});
+        assert!(audit_items(&json!({"Records": [odd, keys_only]}), 90)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
