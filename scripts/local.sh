@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The local stack: moto (DynamoDB + Secrets Manager) and the functions under `cargo lambda watch`.
+# The local stack: moto (DynamoDB + Secrets Manager), the functions under `cargo lambda watch`,
+# and the stream pump that feeds the table's stream to the audit function (stream_pump.py).
 #
 #   scripts/local.sh up       start detached; returns once /scim/v2/ServiceProviderConfig answers
 #   scripts/local.sh dev      start, print a demo token, run the functions in the foreground
@@ -43,6 +44,8 @@ SCIM_TOKEN_CACHE_SECONDS=${SCIM_TOKEN_CACHE_SECONDS:-2}
 SCIM_EXPOSE_CALL_COUNTS=1
 SCIM_DEFAULT_PROJECT_ROLE=${SCIM_DEFAULT_PROJECT_ROLE:-EDITOR}
 SCIM_RATE_LIMIT_PER_SECOND=${SCIM_RATE_LIMIT_PER_SECOND:-100}
+SCIM_AUDIT_RETENTION_DAYS=${SCIM_AUDIT_RETENTION_DAYS:-90}
+SCIM_AUDIT_INVOKE_URL=http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/audit/invocations
 RUST_LOG=${RUST_LOG:-info}
 ENV
 }
@@ -100,6 +103,12 @@ watch_cmd() {
     -A 127.0.0.1 -P "$HTTP_PORT" --env-file "$STATE/env"
 }
 
+# The event source mapping's stand-in: table stream -> audit function (log: $STATE/pump.log).
+start_pump() {
+  if is_running "$STATE/pump.pid"; then return 0; fi
+  spawn pump "$VENV/bin/python" "$ROOT/scripts/stream_pump.py" "$STATE"
+}
+
 up() {
   load_env
   start_aws
@@ -112,6 +121,7 @@ up() {
     tail -n 50 "$STATE/watch.log" >&2 || true
     return 1
   fi
+  start_pump
   echo "SCIM base URL: $BASE_URL"
 }
 
@@ -141,6 +151,7 @@ stop_group() { # pidfile: stops the process group it names and every descendant 
 }
 
 down() {
+  stop_group "$STATE/pump.pid"
   stop_group "$STATE/watch.pid"
   stop_group "$STATE/moto.pid"
   echo "local stack '$STACK' stopped"
@@ -157,8 +168,9 @@ token() {
 dev() {
   load_env
   start_aws
-  trap 'stop_group "$STATE/moto.pid"' EXIT INT TERM
+  trap 'stop_group "$STATE/pump.pid"; stop_group "$STATE/moto.pid"' EXIT INT TERM
   provision
+  start_pump
   local demo
   demo=$("$ADMIN" token issue --tenant demo --name "make dev" --create-tenant 2>/dev/null | tail -n 1)
   cat <<MSG

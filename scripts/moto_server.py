@@ -96,6 +96,10 @@ def _patch_transactions():
             except Exception:  # malformed input: let moto's own code raise its error
                 continue
             snapshots.append((op["TableName"], key, copy.deepcopy(current)))
+        # A cancelled transaction leaves no stream records (real DynamoDB emits none): remember
+        # each touched table's stream length and cut the partial apply and rollback off again.
+        shards = {t: self.get_table(t).stream_shard for t, _, _ in snapshots}
+        stream_lengths = {t: len(s.items) for t, s in shards.items() if s is not None}
         try:
             return original(self, transact_items)
         except Exception:
@@ -106,6 +110,8 @@ def _patch_transactions():
                     pass
                 if before is not None:
                     self.put_item(table_name, before.to_json()["Attributes"])
+            for table_name, length in stream_lengths.items():
+                del shards[table_name].items[length:]
             raise
 
     dynamodb_models.DynamoDBBackend.transact_write_items = transact_write_items

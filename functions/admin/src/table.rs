@@ -2,7 +2,8 @@
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType,
+    ProjectionType, ScalarAttributeType, StreamSpecification, StreamViewType,
+    TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
 
@@ -22,15 +23,38 @@ fn key(name: &str, kind: KeyType) -> Result<KeySchemaElement, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The stream the audit function reads (template.yaml: StreamSpecification).
+fn stream() -> Result<StreamSpecification, String> {
+    StreamSpecification::builder()
+        .stream_enabled(true)
+        .stream_view_type(StreamViewType::NewAndOldImages)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
 pub async fn create_table(client: &Client, table: &str) -> Result<(), String> {
-    if client
-        .describe_table()
-        .table_name(table)
-        .send()
-        .await
-        .is_ok()
-    {
-        eprintln!("table {table} exists");
+    if let Ok(existing) = client.describe_table().table_name(table).send().await {
+        let streams = existing
+            .table()
+            .and_then(|t| t.stream_specification())
+            .is_some_and(|s| s.stream_enabled());
+        if !streams {
+            client
+                .update_table()
+                .table_name(table)
+                .stream_specification(stream()?)
+                .send()
+                .await
+                .map_err(|e| {
+                    format!(
+                        "enable stream: {}",
+                        aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                    )
+                })?;
+            eprintln!("table {table} exists; stream enabled");
+        } else {
+            eprintln!("table {table} exists");
+        }
         return Ok(());
     }
     let gsi1 = GlobalSecondaryIndex::builder()
@@ -55,11 +79,31 @@ pub async fn create_table(client: &Client, table: &str) -> Result<(), String> {
         .key_schema(key("pk", KeyType::Hash)?)
         .key_schema(key("sk", KeyType::Range)?)
         .global_secondary_indexes(gsi1)
+        .stream_specification(stream()?)
         .send()
         .await
         .map_err(|e| {
             format!(
                 "create table: {}",
+                aws_sdk_dynamodb::error::DisplayErrorContext(e)
+            )
+        })?;
+    // Audit records expire through TTL on `expires_at` (epoch seconds), as in template.yaml.
+    client
+        .update_time_to_live()
+        .table_name(table)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .attribute_name("expires_at")
+                .enabled(true)
+                .build()
+                .map_err(|e| e.to_string())?,
+        )
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "enable TTL: {}",
                 aws_sdk_dynamodb::error::DisplayErrorContext(e)
             )
         })?;

@@ -138,7 +138,7 @@ async fn create(app: &App, ctx: &Ctx, request: &Request) -> Result<Response, Sci
         project_role(app, ctx),
         1,
         ctx.now.clone(),
-        ctx.now.clone(),
+        ctx.change(),
     );
     // Up to 48 initial members go in the creating transaction; more follow in batches, after
     // every member has been checked, so an unknown member fails the create before any write.
@@ -159,7 +159,7 @@ async fn create(app: &App, ctx: &Ctx, request: &Request) -> Result<Response, Sci
         }
     }
     app.store
-        .create_group(tenant, &item, first, &ctx.now)
+        .create_group(tenant, &item, first, ctx.change())
         .await
         .map_err(from_store)?;
     let mut item = item;
@@ -169,7 +169,7 @@ async fn create(app: &App, ctx: &Ctx, request: &Request) -> Result<Response, Sci
             remove: Vec::new(),
         };
         app.store
-            .update_group(tenant, &item, None, &delta, &ctx.now)
+            .update_group(tenant, &item, None, &delta, ctx.change())
             .await
             .map_err(from_store)?;
         item.version += 1;
@@ -354,7 +354,7 @@ async fn write(
                     before.project_role.clone(),
                     before.version + 1,
                     before.created.clone(),
-                    ctx.now.clone(),
+                    ctx.change(),
                 )
             });
         let delta = match membership(&before, current.as_deref())? {
@@ -367,7 +367,7 @@ async fn write(
         }
         match app
             .store
-            .update_group(tenant, &before, after.as_ref(), &delta, &ctx.now)
+            .update_group(tenant, &before, after.as_ref(), &delta, ctx.change())
             .await
         {
             Ok(()) => return Ok(()),
@@ -476,7 +476,7 @@ async fn delete(
     let item = load(app, ctx, id).await?;
     render::check_if_match(request, item.version, "group")?;
     app.store
-        .delete_group(&ctx.principal.tenant, &item, &ctx.now)
+        .delete_group(&ctx.principal.tenant, &item, ctx.change())
         .await
         .map_err(|e| match e {
             StoreError::VersionConflict => not_found(),

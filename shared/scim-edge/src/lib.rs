@@ -1,6 +1,7 @@
 //! The edge of the SCIM service: configuration, authentication, the Users, Groups and discovery
 //! handlers over transport-neutral requests, and the thin Lambda glue.
 
+mod actor;
 pub mod app;
 pub mod auth;
 pub mod config;

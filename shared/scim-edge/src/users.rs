@@ -112,7 +112,7 @@ async fn create(app: &App, ctx: &Ctx, request: &Request) -> Result<Response, Sci
         role,
         1,
         ctx.now.clone(),
-        ctx.now.clone(),
+        ctx.change(),
         Vec::new(),
     );
     app.store
@@ -166,7 +166,7 @@ async fn read_modify_write(
             role,
             before.version + 1,
             before.created.clone(),
-            ctx.now.clone(),
+            ctx.change(),
             before.group_ids.clone(),
         );
         if after.doc == before.doc && after.platform_role == before.platform_role {
@@ -246,7 +246,7 @@ async fn patch(
         };
         let item = match app
             .store
-            .set_user_active(&ctx.principal.tenant, id, active, &ctx.now, expected)
+            .set_user_active(&ctx.principal.tenant, id, active, ctx.change(), expected)
             .await
         {
             Ok(item) => item,
@@ -324,7 +324,7 @@ async fn delete(
         render::check_if_match(request, item.version, "user")?;
         match app
             .store
-            .delete_user(&ctx.principal.tenant, &item, &ctx.now)
+            .delete_user(&ctx.principal.tenant, &item, ctx.change())
             .await
         {
             Ok(()) => return Ok(Response::no_content()),

@@ -12,7 +12,7 @@ use scim_core::ids::{ResourceId, TenantId};
 use serde_json::Value;
 
 use crate::error::{StoreError, UniqueAttribute};
-use crate::items::{self, GroupItem, MembershipItem, UniqueItem};
+use crate::items::{self, Change, GroupItem, MembershipItem, UniqueItem};
 use crate::keys::{self, Unique};
 use crate::store::{key, n, s, to_item, tx, Store, TransactError, MAX_TRANSACTION_ITEMS};
 use crate::users::{unique_item, Guards, NOT_EXISTS, OWNED_BY};
@@ -41,7 +41,7 @@ pub struct Member {
 }
 
 impl GroupItem {
-    /// A group item for `doc` at `version`.
+    /// A group item for `doc` at `version`, stamped with `change` (when and by whom).
     pub fn build(
         tenant: &TenantId,
         id: &ResourceId,
@@ -49,7 +49,7 @@ impl GroupItem {
         project_role: String,
         version: u64,
         created: String,
-        last_modified: String,
+        change: Change<'_>,
     ) -> Self {
         let display_name = doc
             .get("displayName")
@@ -70,7 +70,8 @@ impl GroupItem {
             doc,
             version,
             created,
-            last_modified,
+            last_modified: change.at.to_string(),
+            modified_by: Some(change.by.to_string()),
             deleted_at: None,
         }
     }
@@ -87,7 +88,7 @@ impl Store {
         tenant: &TenantId,
         group: &GroupItem,
         members: &[ResourceId],
-        now: &str,
+        change: Change<'_>,
     ) -> Result<(), StoreError> {
         let table = self.table.as_ref();
         let mut writes = vec![tx::put(table, to_item(group)?, Some(NOT_EXISTS))?];
@@ -119,7 +120,7 @@ impl Store {
             add: members.to_vec(),
             remove: Vec::new(),
         };
-        self.write_members(tenant, group, writes, guards, &delta, now)
+        self.write_members(tenant, group, writes, guards, &delta, change)
             .await
     }
 
@@ -239,7 +240,7 @@ impl Store {
         before: &GroupItem,
         after: Option<&GroupItem>,
         delta: &MemberDelta,
-        now: &str,
+        change: Change<'_>,
     ) -> Result<(), StoreError> {
         let (writes, guards) = match after {
             Some(after) => self.group_replace_writes(tenant, before, after)?,
@@ -247,15 +248,19 @@ impl Store {
                 vec![tx::update(
                     self.table.as_ref(),
                     key(before.pk.clone(), keys::GROUP_SK),
-                    "SET version = version + :one, last_modified = :now",
+                    "SET version = version + :one, last_modified = :now, modified_by = :by",
                     Some("attribute_exists(pk) AND attribute_not_exists(deleted_at)"),
                     None,
-                    HashMap::from([(":one".to_string(), n(1)), (":now".to_string(), s(now))]),
+                    HashMap::from([
+                        (":one".to_string(), n(1)),
+                        (":now".to_string(), s(change.at)),
+                        (":by".to_string(), s(change.by)),
+                    ]),
                 )?],
                 Guards(Vec::new()),
             ),
         };
-        self.write_members(tenant, before, writes, guards, delta, now)
+        self.write_members(tenant, before, writes, guards, delta, change)
             .await
     }
 
@@ -335,7 +340,7 @@ impl Store {
         head: Vec<TransactWriteItem>,
         guards: Guards,
         delta: &MemberDelta,
-        now: &str,
+        change: Change<'_>,
     ) -> Result<(), StoreError> {
         let gid = group
             .resource_id()
@@ -359,7 +364,7 @@ impl Store {
             }
         }
         let rest = ops.split_off(first_capacity.min(ops.len()));
-        self.member_transaction(tenant, group, &gid, head, &guards, ops, now)
+        self.member_transaction(tenant, group, &gid, head, &guards, ops, change)
             .await?;
         for chunk in rest.chunks(MAX_TRANSACTION_ITEMS / 2) {
             self.member_transaction(
@@ -369,7 +374,7 @@ impl Store {
                 Vec::new(),
                 &Guards(Vec::new()),
                 chunk.to_vec(),
-                now,
+                change,
             )
             .await?;
         }
@@ -390,13 +395,13 @@ impl Store {
         head: Vec<TransactWriteItem>,
         guards: &Guards,
         mut ops: Vec<(ResourceId, bool)>,
-        now: &str,
+        change: Change<'_>,
     ) -> Result<(), StoreError> {
         loop {
             let mut writes = head.clone();
             let base = writes.len();
             for (uid, add) in &ops {
-                writes.extend(self.member_pair(tenant, group, gid, uid, *add, now)?);
+                writes.extend(self.member_pair(tenant, group, gid, uid, *add, change)?);
             }
             if writes.is_empty() {
                 return Ok(());
@@ -440,7 +445,7 @@ impl Store {
         gid: &ResourceId,
         uid: &ResourceId,
         add: bool,
-        now: &str,
+        change: Change<'_>,
     ) -> Result<[TransactWriteItem; 2], StoreError> {
         let table = self.table.as_ref();
         let member_key = key(keys::group_pk(tenant, gid), &keys::member_sk(uid));
@@ -448,7 +453,8 @@ impl Store {
         let set = AttributeValue::Ss(vec![gid.to_string()]);
         let common = HashMap::from([
             (":g".to_string(), set),
-            (":now".to_string(), s(now)),
+            (":now".to_string(), s(change.at)),
+            (":by".to_string(), s(change.by)),
             (":one".to_string(), n(1)),
         ]);
         if add {
@@ -465,13 +471,13 @@ impl Store {
                     (":gid".to_string(), s(gid.as_str())),
                     (":uid".to_string(), s(uid.as_str())),
                     (":role".to_string(), s(group.project_role.clone())),
-                    (":now".to_string(), s(now)),
+                    (":now".to_string(), s(change.at)),
                 ]),
             )?;
             let user = tx::update(
                 table,
                 user_key,
-                "ADD group_ids :g SET last_modified = :now, version = version + :one",
+                "ADD group_ids :g SET last_modified = :now, modified_by = :by, version = version + :one",
                 Some("attribute_exists(pk) AND attribute_not_exists(deleted_at)"),
                 None,
                 common,
@@ -486,7 +492,8 @@ impl Store {
             let user = tx::update(
                 table,
                 user_key,
-                "DELETE group_ids :g SET last_modified = :now, version = version + :one",
+                "DELETE group_ids :g SET last_modified = :now, modified_by = :by, \
+                 version = version + :one",
                 Some("attribute_exists(pk)"),
                 None,
                 common,
@@ -501,7 +508,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         group: &GroupItem,
-        now: &str,
+        change: Change<'_>,
     ) -> Result<(), StoreError> {
         let gid = group
             .resource_id()
@@ -518,12 +525,13 @@ impl Store {
         loop {
             while running.len() < DELETE_PARALLELISM {
                 let Some(chunk) = chunks.next() else { break };
-                let (store, tenant, group, gid, now) = (
+                let (store, tenant, group, gid, at, by) = (
                     self.clone(),
                     tenant.clone(),
                     group.clone(),
                     gid.clone(),
-                    now.to_string(),
+                    change.at.to_string(),
+                    change.by.to_string(),
                 );
                 running.spawn(async move {
                     let ops = chunk.into_iter().map(|u| (u, false)).collect();
@@ -535,7 +543,7 @@ impl Store {
                             Vec::new(),
                             &Guards(Vec::new()),
                             ops,
-                            &now,
+                            Change { at: &at, by: &by },
                         )
                         .await
                 });
@@ -553,10 +561,15 @@ impl Store {
         let mut writes = vec![tx::update(
             table,
             key(group.pk.clone(), keys::GROUP_SK),
-            "SET deleted_at = :now, last_modified = :now, version = version + :one REMOVE gsi1pk, gsi1sk",
+            "SET deleted_at = :now, last_modified = :now, modified_by = :by, \
+             version = version + :one REMOVE gsi1pk, gsi1sk",
             Some("attribute_exists(pk) AND attribute_not_exists(deleted_at)"),
             None,
-            HashMap::from([(":now".to_string(), s(now)), (":one".to_string(), n(1))]),
+            HashMap::from([
+                (":now".to_string(), s(change.at)),
+                (":by".to_string(), s(change.by)),
+                (":one".to_string(), n(1)),
+            ]),
         )?];
         writes.push(tx::delete(
             table,

@@ -13,6 +13,18 @@ pub const EMAIL: &str = "EmailIndex";
 pub const TENANT: &str = "Tenant";
 pub const TENANT_NAME: &str = "TenantName";
 pub const TOKEN: &str = "Token";
+pub const AUDIT: &str = "Audit";
+
+/// Who made a change and when: every write to a user or group item stamps both
+/// (`last_modified`, `modified_by`), so the table's stream, and the audit trail derived from it,
+/// can tell who changed what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change<'a> {
+    /// The request's timestamp (RFC 3339).
+    pub at: &'a str,
+    /// The caller: the visible prefix of its token (`scim_1a2b3c4d`), never the token.
+    pub by: &'a str,
+}
 
 /// A platform user: the SCIM User resource plus what the platform reads without parsing it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -50,6 +62,9 @@ pub struct UserItem {
     pub version: u64,
     pub created: String,
     pub last_modified: String,
+    /// Who made the last change (see [`Change`]); absent on items written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<String>,
     /// Set when the user was deleted through SCIM; the item stays as the platform's marker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
@@ -77,6 +92,9 @@ pub struct GroupItem {
     pub version: u64,
     pub created: String,
     pub last_modified: String,
+    /// Who made the last change (see [`Change`]); absent on items written before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<String>,
 }
@@ -179,4 +197,44 @@ pub struct TokenItem {
     /// until it is revoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rotated_from: Option<String>,
+}
+
+/// One audited change of a user or group, derived from the table's stream (see [`crate::audit`]).
+/// It names attributes, never their values: no PII and no secrets are copied into the trail.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AuditItem {
+    pub pk: String,
+    /// `<at>#<stream event id>`: time-ordered, and a redelivered stream record overwrites its own
+    /// audit item.
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+    /// When the change was made (the request's timestamp, as in `meta.lastModified`).
+    pub at: String,
+    /// The token prefix of the caller, or `unknown` for items written without one.
+    pub actor: String,
+    /// `user.create`, `user.update`, `user.deactivate`, `user.reactivate`, `user.delete`,
+    /// `member.add`, `member.remove`, `group.create`, `group.update`, `group.delete` (and
+    /// `user.purge` / `group.purge` should an item ever be removed outright).
+    pub action: String,
+    /// `User` or `Group`.
+    pub resource_type: String,
+    pub resource_id: String,
+    /// The resource's `meta.version` after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// Names of the SCIM attributes whose values changed (extension attributes as
+    /// `<schema URN>:<attribute>`), never the values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
+    /// Groups the user joined (`member.add`), or left (`member.remove`, `user.delete`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups_added: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups_removed: Vec<String>,
+    /// The stream record this item was derived from.
+    pub event_id: String,
+    /// Epoch seconds after which DynamoDB's TTL removes the item.
+    pub expires_at: u64,
 }

@@ -13,6 +13,7 @@
 //! | membership | `TENANT#t#GROUP#gid` | `MEMBER#uid` | | |
 //! | uniqueness | `TENANT#t#UNIQUE#<ATTR>#value` | `UNIQUE` | | |
 //! | email index | `TENANT#t#EMAIL#lower(email)` | `USER#id` | | |
+//! | audit record | `TENANT#t#AUDIT` | `<at>#<stream event id>` | | |
 
 use scim_core::ids::{ResourceId, TenantId};
 use sha2::{Digest, Sha256};
@@ -114,6 +115,16 @@ pub fn email_pk(tenant: &TenantId, email: &str) -> String {
 
 pub fn email_sk(user: &ResourceId) -> String {
     format!("USER#{user}")
+}
+
+/// The partition holding a tenant's audit trail (one item per audited change).
+pub fn audit_pk(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#AUDIT")
+}
+
+/// Time first, so a Query reads the trail in order; the event id makes it unique and idempotent.
+pub fn audit_sk(at: &str, event_id: &str) -> String {
+    format!("{at}#{event_id}")
 }
 
 #[cfg(test)]

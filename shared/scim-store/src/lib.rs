@@ -3,6 +3,7 @@
 //! Every key a request can reach is scoped by the tenant id from the caller's token (see
 //! [`keys`]); no request path uses Scan.
 
+pub mod audit;
 pub mod error;
 mod groups;
 pub mod items;
@@ -17,7 +18,7 @@ mod users;
 
 pub use error::{StoreError, UniqueAttribute};
 pub use groups::{Member, MemberDelta};
-pub use items::{GroupItem, TenantItem, TenantSettings, TokenItem, UserItem};
+pub use items::{AuditItem, Change, GroupItem, TenantItem, TenantSettings, TokenItem, UserItem};
 pub use platform::{Project, ProjectMember, UserProject};
 pub use store::Store;
 pub use tenants::{Principal, Refusal, TENANT_ACTIVE, TENANT_DISABLED};

@@ -8,7 +8,7 @@ use scim_core::ids::{ResourceId, TenantId};
 use serde_json::Value;
 
 use crate::error::{StoreError, UniqueAttribute};
-use crate::items::{self, EmailItem, UniqueItem, UserItem};
+use crate::items::{self, Change, EmailItem, UniqueItem, UserItem};
 use crate::keys::{self, Unique};
 use crate::store::{
     from_item, key, n, s, to_item, tx, Store, TransactError, MAX_TRANSACTION_ITEMS,
@@ -54,7 +54,7 @@ impl UserFacts {
 pub const MAX_INDEXED_EMAILS: usize = 20;
 
 impl UserItem {
-    /// A user item for `doc` at `version`.
+    /// A user item for `doc` at `version`, stamped with `change` (when and by whom).
     #[allow(clippy::too_many_arguments)]
     pub fn build(
         tenant: &TenantId,
@@ -63,7 +63,7 @@ impl UserItem {
         platform_role: String,
         version: u64,
         created: String,
-        last_modified: String,
+        change: Change<'_>,
         group_ids: Vec<String>,
     ) -> Self {
         let facts = UserFacts::of(&doc);
@@ -84,7 +84,8 @@ impl UserItem {
             doc,
             version,
             created,
-            last_modified,
+            last_modified: change.at.to_string(),
+            modified_by: Some(change.by.to_string()),
             deleted_at: None,
         }
     }
@@ -346,13 +347,14 @@ impl Store {
         tenant: &TenantId,
         id: &ResourceId,
         active: bool,
-        now: &str,
+        change: Change<'_>,
         expected_version: Option<u64>,
     ) -> Result<UserItem, StoreError> {
         let mut condition = "attribute_exists(pk) AND attribute_not_exists(deleted_at)".to_string();
         let mut values = HashMap::from([
             (":a".to_string(), AttributeValue::Bool(active)),
-            (":now".to_string(), s(now)),
+            (":now".to_string(), s(change.at)),
+            (":by".to_string(), s(change.by)),
             (":one".to_string(), n(1)),
         ]);
         if let Some(v) = expected_version {
@@ -365,7 +367,8 @@ impl Store {
             .table_name(self.table.as_ref())
             .set_key(Some(key(keys::user_pk(tenant, id), keys::USER_SK)))
             .update_expression(
-                "SET active = :a, #doc.active = :a, last_modified = :now, version = version + :one",
+                "SET active = :a, #doc.active = :a, last_modified = :now, modified_by = :by, \
+                 version = version + :one",
             )
             .condition_expression(condition)
             .expression_attribute_names("#doc", "doc")
@@ -395,7 +398,7 @@ impl Store {
         &self,
         tenant: &TenantId,
         user: &UserItem,
-        now: &str,
+        change: Change<'_>,
     ) -> Result<(), StoreError> {
         let table = self.table.as_ref();
         let id = user
@@ -440,11 +443,13 @@ impl Store {
         let marker = tx::update(
             table,
             key(user.pk.clone(), keys::USER_SK),
-            "SET deleted_at = :now, last_modified = :now, version = version + :one, active = :f REMOVE gsi1pk, gsi1sk, group_ids",
+            "SET deleted_at = :now, last_modified = :now, modified_by = :by, \
+             version = version + :one, active = :f REMOVE gsi1pk, gsi1sk, group_ids",
             Some("version = :v AND attribute_not_exists(deleted_at)"),
             None,
             HashMap::from([
-                (":now".to_string(), s(now)),
+                (":now".to_string(), s(change.at)),
+                (":by".to_string(), s(change.by)),
                 (":one".to_string(), n(1)),
                 (":v".to_string(), n(user.version)),
                 (":f".to_string(), AttributeValue::Bool(false)),

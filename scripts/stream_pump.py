@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""The local stand-in for the audit function's event source mapping (template.yaml: AuditFunction).
+
+Polls the local table's DynamoDB stream (moto) and invokes the `audit` function under
+`cargo lambda watch` with batches in Lambda's event shape, `{"Records": [...]}`, as the event
+source mapping does in AWS:
+
+- from the oldest record (StartingPosition TRIM_HORIZON), in order, up to BATCH records a call,
+  gathering records for up to BATCH_WINDOW seconds first (MaximumBatchingWindowInSeconds), which
+  also keeps the pump from costing the serialised local server a round trip per change;
+- only records of user and group items (the template's FilterCriteria);
+- a batch the function fails on is retried with backoff; after RETRIES failures it is appended
+  to $STATE/audit-dlq.jsonl (the on-failure queue) and the pump moves on. While the function
+  cannot be reached at all (cargo lambda watch still starting), the batch waits.
+
+Configuration comes from the stack's environment (scripts/local.sh): AWS_ENDPOINT_URL,
+AWS_REGION, TABLE_NAME, and SCIM_AUDIT_INVOKE_URL (the function's Invoke API on cargo lambda
+watch). Usage: stream_pump.py STATE_DIR
+"""
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import boto3
+
+BATCH = 100
+BATCH_WINDOW = 1.0
+READ_LIMIT = 1000  # GetRecords' maximum
+RETRIES = 5
+AUDITED_TYPES = ("User", "Group")
+
+
+def log(message, **fields):
+    print(json.dumps({"msg": message, **fields}, default=str), flush=True)
+
+
+def audited(record):
+    """The template's FilterCriteria: the new or the old image is a user or group item."""
+    data = record.get("dynamodb", {})
+    for image in ("NewImage", "OldImage"):
+        kind = data.get(image, {}).get("type", {}).get("S")
+        if kind in AUDITED_TYPES:
+            return True
+    return False
+
+
+def lambda_shape(record, stream_arn):
+    """boto3 parses ApproximateCreationDateTime into a datetime; Lambda sends epoch seconds."""
+    record = dict(record)
+    data = dict(record["dynamodb"])
+    when = data.get("ApproximateCreationDateTime")
+    if hasattr(when, "timestamp"):
+        data["ApproximateCreationDateTime"] = when.timestamp()
+    record["dynamodb"] = data
+    record["eventSourceARN"] = stream_arn
+    return record
+
+
+def invoke(url, records):
+    """"ok" when the function processed the batch, "error" when it failed, "unreachable"."""
+    body = json.dumps({"Records": records}).encode()
+    request = urllib.request.Request(
+        url, data=body, method="POST", headers={"content-type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read().decode("utf-8", "replace")
+            failed = response.headers.get("x-amz-function-error")
+    except urllib.error.HTTPError as e:  # cargo lambda answers a function error with a 500
+        log("audit function error", status=e.code, answer=e.read().decode("utf-8", "replace")[:500])
+        return "error"
+    except (urllib.error.URLError, OSError) as e:
+        log("audit function unreachable", error=str(e))
+        return "unreachable"
+    try:
+        answer = json.loads(text) if text else None
+    except ValueError:
+        answer = None
+    if failed or not isinstance(answer, dict) or "errorType" in answer or "errorMessage" in answer:
+        log("audit function error", answer=text[:500])
+        return "error"
+    return "ok"
+
+
+def deliver(url, records, state):
+    failures = 0
+    while True:
+        outcome = invoke(url, records)
+        if outcome == "ok":
+            return
+        if outcome == "error":
+            failures += 1
+            if failures >= RETRIES:
+                with open(os.path.join(state, "audit-dlq.jsonl"), "a") as dlq:
+                    dlq.write(json.dumps({"Records": records}, default=str) + "\n")
+                log("batch sent to the local DLQ", records=len(records))
+                return
+        time.sleep(min(0.5 * 2 ** max(failures, 1), 8))
+
+
+def stream_arn(dynamodb, table):
+    while True:
+        try:
+            arn = dynamodb.describe_table(TableName=table)["Table"].get("LatestStreamArn")
+            if arn:
+                return arn
+        except Exception as e:  # the table is created after the pump may start
+            log("waiting for the table", error=str(e))
+        time.sleep(1)
+
+
+def main() -> None:
+    state = sys.argv[1]
+    url = os.environ["SCIM_AUDIT_INVOKE_URL"]
+    table = os.environ["TABLE_NAME"]
+    region = os.environ.get("AWS_REGION", "us-east-1")  # boto3 reads only AWS_DEFAULT_REGION
+    dynamodb = boto3.client("dynamodb", region_name=region)
+    streams = boto3.client("dynamodbstreams", region_name=region)
+    arn = stream_arn(dynamodb, table)
+    shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+    iterators = {
+        s["ShardId"]: streams.get_shard_iterator(
+            StreamArn=arn, ShardId=s["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        for s in shards
+    }
+    log("pumping", stream=arn, shards=len(iterators), url=url)
+    while True:
+        backlog = False
+        for shard, iterator in list(iterators.items()):
+            try:
+                out = streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
+            except Exception as e:  # the local AWS server is busy or restarting: poll again
+                log("get_records failed", error=str(e))
+                continue
+            records = [lambda_shape(r, arn) for r in out["Records"] if audited(r)]
+            for start in range(0, len(records), BATCH):
+                deliver(url, records[start : start + BATCH], state)
+            backlog = backlog or len(out["Records"]) == READ_LIMIT
+            iterators[shard] = out["NextShardIterator"]
+        if not backlog:
+            # Also what keeps an idle pump gentle: moto keeps every shard iterator it hands out.
+            time.sleep(BATCH_WINDOW)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,599 @@
+//! The audit trail: one item per change of a user or group, derived from the table's stream.
+//!
+//! Every user and group write stamps the item with its caller (`modified_by`, the token prefix)
+//! and time (`last_modified`). DynamoDB Streams delivers each committed change with the item's
+//! old and new images; the `audit` function maps each record here to an [`AuditItem`] in the
+//! tenant's audit partition (`TENANT#t#AUDIT`). So the request path pays no extra DynamoDB call,
+//! and the trail cannot disagree with the data: a cancelled transaction leaves no record.
+//!
+//! Only attribute *names* are recorded, never values: the trail holds no PII and no secrets.
+//! Membership is audited on the user side (`group_ids` of the user item), once per member; the
+//! group item's own version bump on a membership change is not a separate record.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use scim_core::ids::TenantId;
+use serde::Deserialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::error::StoreError;
+use crate::items::{self, AuditItem};
+use crate::keys;
+use crate::store::{from_item, s, to_item, Item, Store};
+
+/// Days an audit record is kept when `SCIM_AUDIT_RETENTION_DAYS` is not set.
+pub const DEFAULT_RETENTION_DAYS: u64 = 90;
+
+/// Most items one BatchWriteItem call may hold.
+const BATCH_WRITE_MAX: usize = 25;
+
+/// Actor recorded for a change whose item carries no `modified_by`.
+pub const UNKNOWN_ACTOR: &str = "unknown";
+
+/// Why a stream event could not be turned into audit items.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("malformed stream event: {0}")]
+    Malformed(String),
+}
+
+/// One DynamoDB Streams record as Lambda delivers it (`Records[i]` of the event).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamRecord {
+    #[serde(rename = "eventID")]
+    pub event_id: String,
+    /// `INSERT`, `MODIFY` or `REMOVE`.
+    #[serde(rename = "eventName")]
+    pub event_name: String,
+    pub dynamodb: StreamData,
+}
+
+/// The `dynamodb` part of a stream record (stream view type `NEW_AND_OLD_IMAGES`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StreamData {
+    /// Epoch seconds (Lambda's event shape).
+    #[serde(rename = "ApproximateCreationDateTime", default)]
+    pub approximate_creation: Option<f64>,
+    #[serde(rename = "NewImage", default)]
+    pub new_image: Option<serde_dynamo::Item>,
+    #[serde(rename = "OldImage", default)]
+    pub old_image: Option<serde_dynamo::Item>,
+}
+
+/// The few attributes of a user or group image the audit reads (others are ignored).
+#[derive(Debug, Default, Deserialize)]
+struct Image {
+    #[serde(default)]
+    tenant_id: String,
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    version: Option<u64>,
+    #[serde(default)]
+    doc: Value,
+    #[serde(default)]
+    active: Option<bool>,
+    #[serde(default)]
+    platform_role: Option<String>,
+    #[serde(default, with = "serde_dynamo::string_set")]
+    group_ids: Vec<String>,
+    #[serde(default)]
+    modified_by: Option<String>,
+    #[serde(default)]
+    last_modified: Option<String>,
+    #[serde(default)]
+    deleted_at: Option<String>,
+}
+
+/// Just the `type` attribute, so other item shapes are skipped without being parsed.
+#[derive(Debug, Deserialize)]
+struct EntityType {
+    #[serde(rename = "type", default)]
+    entity: Option<String>,
+}
+
+fn entity_type(item: Option<&serde_dynamo::Item>) -> Option<String> {
+    let item = item?.clone();
+    serde_dynamo::from_item::<_, EntityType>(item)
+        .ok()
+        .and_then(|t| t.entity)
+}
+
+fn image(item: Option<&serde_dynamo::Item>) -> Result<Option<Image>, AuditError> {
+    item.map(|i| {
+        serde_dynamo::from_item(i.clone()).map_err(|e| AuditError::Malformed(format!("image: {e}")))
+    })
+    .transpose()
+}
+
+/// The audit items of a whole Lambda event (`{"Records": [...]}`), in record order. Records of
+/// other item types (memberships, uniqueness and email items, tokens, audit items) are skipped.
+pub fn audit_items(event: &Value, retention_days: u64) -> Result<Vec<AuditItem>, AuditError> {
+    let records = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .ok_or_else(|| AuditError::Malformed("no Records list".into()))?;
+    let mut out = Vec::with_capacity(records.len());
+    for record in records {
+        let record: StreamRecord = serde_json::from_value(record.clone())
+            .map_err(|e| AuditError::Malformed(format!("record: {e}")))?;
+        if let Some(item) = audit_item(&record, retention_days)? {
+            out.push(item);
+        }
+    }
+    Ok(out)
+}
+
+/// The audit item for one stream record, or `None` when the record is not an audited change.
+pub fn audit_item(
+    record: &StreamRecord,
+    retention_days: u64,
+) -> Result<Option<AuditItem>, AuditError> {
+    let kind = entity_type(record.dynamodb.new_image.as_ref())
+        .or_else(|| entity_type(record.dynamodb.old_image.as_ref()));
+    let (resource_type, prefix) = match kind.as_deref() {
+        Some(items::USER) => ("User", "user"),
+        Some(items::GROUP) => ("Group", "group"),
+        _ => return Ok(None),
+    };
+    let old = image(record.dynamodb.old_image.as_ref())?;
+    let new = image(record.dynamodb.new_image.as_ref())?;
+    let Some(current) = new.as_ref().or(old.as_ref()) else {
+        return Ok(None);
+    };
+    let tenant = TenantId::parse(&current.tenant_id).ok_or_else(|| {
+        AuditError::Malformed(format!("{resource_type} item without a valid tenant_id"))
+    })?;
+    let empty = Image::default();
+    let before = old.as_ref().unwrap_or(&empty);
+    let mut attributes = Vec::new();
+    let mut groups_added = Vec::new();
+    let mut groups_removed = Vec::new();
+    let action = match (&old, &new) {
+        (None, Some(new)) => {
+            attributes = changed_attributes(&Value::Null, &new.doc);
+            format!("{prefix}.create")
+        }
+        (Some(_), None) => format!("{prefix}.purge"),
+        (Some(old), Some(new)) => {
+            (groups_added, groups_removed) = group_diff(&old.group_ids, &new.group_ids);
+            if new.deleted_at.is_some() {
+                if old.deleted_at.is_some() {
+                    return Ok(None); // a marker touched again: nothing a client changed
+                }
+                format!("{prefix}.delete")
+            } else {
+                attributes = changed_attributes(&old.doc, &new.doc);
+                if attributes.is_empty() && old.platform_role != new.platform_role {
+                    attributes.push("platformRole".into());
+                }
+                match (old.active, new.active) {
+                    (Some(true), Some(false)) if prefix == "user" => "user.deactivate".into(),
+                    (Some(false), Some(true)) if prefix == "user" => "user.reactivate".into(),
+                    _ if !attributes.is_empty() => format!("{prefix}.update"),
+                    _ if !groups_added.is_empty() && groups_removed.is_empty() => {
+                        "member.add".into()
+                    }
+                    _ if groups_added.is_empty() && !groups_removed.is_empty() => {
+                        "member.remove".into()
+                    }
+                    _ if !groups_added.is_empty() => "member.change".into(),
+                    // A version bump alone (a group's, when its members change): the members'
+                    // own records say what changed.
+                    _ => return Ok(None),
+                }
+            }
+        }
+        (None, None) => return Ok(None),
+    };
+    let at = match new.as_ref().and_then(|n| n.last_modified.clone()) {
+        Some(at) => at,
+        None => approximate_time(record)?,
+    };
+    let when = OffsetDateTime::parse(&at, &Rfc3339)
+        .map_err(|e| AuditError::Malformed(format!("time {at:?}: {e}")))?;
+    let expires_at = u64::try_from(when.unix_timestamp())
+        .unwrap_or_default()
+        .saturating_add(retention_days.saturating_mul(86_400));
+    let actor = current
+        .modified_by
+        .clone()
+        .filter(|_| new.is_some())
+        .unwrap_or_else(|| UNKNOWN_ACTOR.to_string());
+    Ok(Some(AuditItem {
+        pk: keys::audit_pk(&tenant),
+        sk: keys::audit_sk(&at, &record.event_id),
+        entity: items::AUDIT.into(),
+        tenant_id: tenant.to_string(),
+        at,
+        actor,
+        action,
+        resource_type: resource_type.into(),
+        resource_id: current.id.clone(),
+        version: current.version.or(before.version),
+        attributes,
+        groups_added,
+        groups_removed,
+        event_id: record.event_id.clone(),
+        expires_at,
+    }))
+}
+
+/// The record's approximate creation time as RFC 3339 (for records without `last_modified`).
+fn approximate_time(record: &StreamRecord) -> Result<String, AuditError> {
+    let seconds = record
+        .dynamodb
+        .approximate_creation
+        .ok_or_else(|| AuditError::Malformed("no time on the record".into()))?;
+    let nanos = (seconds * 1e9) as i128;
+    let when = OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .map_err(|e| AuditError::Malformed(format!("ApproximateCreationDateTime: {e}")))?;
+    Ok(scim_core::datetime::format(when))
+}
+
+/// Names of the SCIM attributes that differ between two documents. Extension attributes are
+/// named `<schema URN>:<attribute>`. Values are never copied.
+fn changed_attributes(old: &Value, new: &Value) -> Vec<String> {
+    let mut names = BTreeSet::new();
+    diff_keys(old, new, None, &mut names);
+    names.into_iter().collect()
+}
+
+fn diff_keys(old: &Value, new: &Value, parent: Option<&str>, names: &mut BTreeSet<String>) {
+    let empty = serde_json::Map::new();
+    let old_obj = old.as_object().unwrap_or(&empty);
+    let new_obj = new.as_object().unwrap_or(&empty);
+    let keys: BTreeSet<&String> = old_obj.keys().chain(new_obj.keys()).collect();
+    for key in keys {
+        let (a, b) = (old_obj.get(key), new_obj.get(key));
+        if a == b {
+            continue;
+        }
+        let is_extension = parent.is_none()
+            && key.starts_with("urn:")
+            && a.is_none_or(Value::is_object)
+            && b.is_none_or(Value::is_object);
+        if is_extension {
+            let null = Value::Null;
+            diff_keys(a.unwrap_or(&null), b.unwrap_or(&null), Some(key), names);
+        } else {
+            names.insert(match parent {
+                Some(urn) => format!("{urn}:{key}"),
+                None => key.clone(),
+            });
+        }
+    }
+}
+
+fn group_diff(old: &[String], new: &[String]) -> (Vec<String>, Vec<String>) {
+    let old: BTreeSet<&String> = old.iter().collect();
+    let new: BTreeSet<&String> = new.iter().collect();
+    (
+        new.difference(&old).map(|g| g.to_string()).collect(),
+        old.difference(&new).map(|g| g.to_string()).collect(),
+    )
+}
+
+impl Store {
+    /// Writes audit items with BatchWriteItem (25 a call), retrying unprocessed items. Puts are
+    /// idempotent: a redelivered stream record overwrites its own item.
+    pub async fn put_audit_items(&self, audit: &[AuditItem]) -> Result<(), StoreError> {
+        let mut seen = BTreeSet::new();
+        let mut requests = Vec::with_capacity(audit.len());
+        for item in audit {
+            if !seen.insert((item.pk.as_str(), item.sk.as_str())) {
+                continue; // BatchWriteItem refuses a key twice in one call
+            }
+            let put = PutRequest::builder()
+                .set_item(Some(to_item(item)?))
+                .build()
+                .map_err(|e| StoreError::Internal(format!("request build: {e}")))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut attempts = 0;
+            while !pending.is_empty() {
+                attempts += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(self.table.as_ref(), pending)
+                    .return_consumed_capacity(self.rcc())
+                    .send()
+                    .await
+                    .map_err(StoreError::from_sdk)?;
+                self.note_capacity(out.consumed_capacity());
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(self.table.as_ref()))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    if attempts >= 8 {
+                        return Err(StoreError::Throttled);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempts)).await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A tenant's audit records, oldest first (one Query of its audit partition, following
+    /// pages until `limit`). `since` is compared with the sort key `<at>#<event id>`: a timestamp
+    /// (`2026-11-23T00:00:00Z`, or a prefix such as `2026-11-23`) returns the records from then
+    /// on; the last record's `sk` returns the records after it (the next page).
+    pub async fn audit_records(
+        &self,
+        tenant: &TenantId,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditItem>, StoreError> {
+        let mut out = Vec::new();
+        let mut start: Option<Item> = None;
+        while out.len() < limit {
+            let mut values: HashMap<String, AttributeValue> =
+                HashMap::from([(":pk".to_string(), s(keys::audit_pk(tenant)))]);
+            let condition = match since {
+                Some(since) => {
+                    values.insert(":since".into(), s(since));
+                    "pk = :pk AND sk > :since"
+                }
+                None => "pk = :pk",
+            };
+            let resp = self
+                .client
+                .query()
+                .table_name(self.table.as_ref())
+                .key_condition_expression(condition)
+                .set_expression_attribute_values(Some(values))
+                .scan_index_forward(true)
+                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
+                .set_exclusive_start_key(start.take())
+                .return_consumed_capacity(self.rcc())
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            self.note_capacity(resp.consumed_capacity());
+            for item in resp.items.unwrap_or_default() {
+                out.push(from_item(item)?);
+            }
+            match resp.last_evaluated_key {
+                Some(k) if !k.is_empty() => start = Some(k),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+    use super::*;
+    use serde_json::json;
+
+    /// Records captured from the local stack's stream (moto, read by scripts/stream_pump.py, so in
+    /// Lambda's event shape) while one token created a user, PATCHed it, deactivated it, created a
+    /// group, added the user to it and deleted the user. Includes the records the audit skips
+    /// (tenant, uniqueness, email, membership items, a group's version bump).
+    const MOTO_FLOW: &str = include_str!("../tests/fixtures/dynamodb_stream/moto_scim_flow.json");
+    const USER: &str = "a299ee0e-1a2f-47ae-bd05-39181ee6a2dc";
+    const GROUP: &str = "58e28292-770e-42f7-a322-ad1f0359e03c";
+    const ACTOR: &str = "scim_9d9a5aed";
+    const ENTERPRISE_DEPARTMENT: &str =
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department";
+
+    fn flow() -> Value {
+        serde_json::from_str(MOTO_FLOW).unwrap()
+    }
+
+    fn record(index: usize) -> Value {
+        flow()["Records"][index].clone()
+    }
+
+    fn one(record: Value) -> Option<AuditItem> {
+        audit_items(&json!({"Records": [record]}), 90)
+            .unwrap()
+            .into_iter()
+            .next()
+    }
+
+    #[test]
+    fn a_scim_flow_becomes_one_audit_item_per_change_in_order() {
+        let items = audit_items(&flow(), 90).unwrap();
+        let summary: Vec<(&str, &str, &str)> = items
+            .iter()
+            .map(|i| {
+                (
+                    i.action.as_str(),
+                    i.resource_type.as_str(),
+                    i.resource_id.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("user.create", "User", USER),
+                ("user.update", "User", USER),
+                ("user.deactivate", "User", USER),
+                ("group.create", "Group", GROUP),
+                ("member.add", "User", USER),
+                ("user.delete", "User", USER),
+            ]
+        );
+        assert!(items.iter().all(|i| i.actor == ACTOR));
+        assert!(
+            items.windows(2).all(|w| w[0].sk < w[1].sk),
+            "time-ordered keys"
+        );
+        let versions: Vec<Option<u64>> = items.iter().map(|i| i.version).collect();
+        assert_eq!(
+            versions,
+            [Some(1), Some(2), Some(3), Some(1), Some(4), Some(5)]
+        );
+        assert_eq!(
+            items[0].attributes,
+            ["active", "emails", "name", "userName"]
+        );
+        assert_eq!(items[1].attributes, ["displayName", ENTERPRISE_DEPARTMENT]);
+        assert_eq!(items[2].attributes, ["active"]);
+        assert_eq!(items[3].attributes, ["displayName"]);
+        assert_eq!(items[4].groups_added, [GROUP]);
+        assert!(items[4].attributes.is_empty());
+        assert_eq!(items[5].groups_removed, [GROUP]);
+    }
+
+    #[test]
+    fn audit_items_name_attributes_but_never_hold_their_values() {
+        let items = audit_items(&flow(), 90).unwrap();
+        let stored = serde_json::to_string(&items).unwrap();
+        for value in ["bob@x.com", "Bob", "R&D", "MEMBER"] {
+            assert!(!stored.contains(value), "{value} leaked into {stored}");
+        }
+    }
+
+    #[test]
+    fn keys_are_tenant_scoped_time_first_and_idempotent() {
+        let item = one(record(1)).unwrap();
+        assert_eq!(item.pk, "TENANT#4b0030ed-3ec8-44e2-a16c-854926a64d23#AUDIT");
+        assert_eq!(item.at, "2026-11-23T00:39:21.657Z");
+        assert_eq!(
+            item.sk,
+            "2026-11-23T00:39:21.657Z#30d91ec5c5b84870a0c0c66e2be5b659"
+        );
+        assert_eq!(item.entity, "Audit");
+        // A redelivered record maps to the same key (the put overwrites, never doubles).
+        assert_eq!(one(record(1)), Some(item));
+    }
+
+    #[test]
+    fn expiry_is_the_change_time_plus_the_retention() {
+        let at = OffsetDateTime::parse("2026-11-23T00:39:21.657Z", &Rfc3339)
+            .unwrap()
+            .unix_timestamp() as u64;
+        let item = one(record(1)).unwrap();
+        assert_eq!(item.expires_at, at + 90 * 86_400);
+        let week = audit_items(&json!({"Records": [record(1)]}), 7).unwrap();
+        assert_eq!(week[0].expires_at, at + 7 * 86_400);
+    }
+
+    #[test]
+    fn other_item_types_are_skipped() {
+        let records = flow()["Records"].as_array().unwrap().clone();
+        let skipped: Vec<Value> = records
+            .into_iter()
+            .filter(|r| {
+                let image = r["dynamodb"]
+                    .get("NewImage")
+                    .or(r["dynamodb"].get("OldImage"))
+                    .unwrap();
+                !matches!(image["type"]["S"].as_str(), Some("User" | "Group"))
+            })
+            .collect();
+        assert!(skipped.len() >= 5, "tenant, guards, emails, memberships");
+        assert!(audit_items(&json!({ "Records": skipped }), 90)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn reactivation_and_missing_actor() {
+        // The deactivation record played backwards is a reactivation.
+        let mut r = record(5);
+        let data = &mut r["dynamodb"];
+        let old = data["OldImage"].take();
+        data["OldImage"] = data["NewImage"].take();
+        data["NewImage"] = old;
+        data["NewImage"]
+            .as_object_mut()
+            .unwrap()
+            .remove("modified_by");
+        let item = one(r).unwrap();
+        assert_eq!(item.action, "user.reactivate");
+        assert_eq!(item.attributes, ["active"]);
+        assert_eq!(item.actor, UNKNOWN_ACTOR, "never the previous writer");
+    }
+
+    #[test]
+    fn group_rename_and_delete() {
+        let created = record(6);
+        let mut renamed = created.clone();
+        renamed["eventName"] = json!("MODIFY");
+        renamed["eventID"] = json!("e-rename");
+        let data = &mut renamed["dynamodb"];
+        data["OldImage"] = data["NewImage"].clone();
+        data["NewImage"]["doc"]["M"]["displayName"] = json!({"S": "Renamed"});
+        data["NewImage"]["version"] = json!({"N": "3"});
+        data["NewImage"]["last_modified"] = json!({"S": "2026-11-23T00:40:00.000Z"});
+        let item = one(renamed.clone()).unwrap();
+        assert_eq!(
+            (item.action.as_str(), item.attributes.clone()),
+            ("group.update", vec!["displayName".to_string()])
+        );
+        assert_eq!(item.version, Some(3));
+        let mut deleted = renamed;
+        deleted["eventID"] = json!("e-delete");
+        let data = &mut deleted["dynamodb"];
+        data["NewImage"]["deleted_at"] = json!({"S": "2026-11-23T00:41:00.000Z"});
+        let item = one(deleted).unwrap();
+        assert_eq!(item.action, "group.delete");
+        assert!(item.attributes.is_empty());
+        assert_eq!(item.resource_id, GROUP);
+    }
+
+    #[test]
+    fn a_removed_item_is_a_purge_timed_by_the_stream() {
+        let mut r = record(1);
+        r["eventName"] = json!("REMOVE");
+        let data = &mut r["dynamodb"];
+        data["OldImage"] = data["NewImage"].take();
+        data.as_object_mut().unwrap().remove("NewImage");
+        data["ApproximateCreationDateTime"] = json!(1_795_394_400);
+        let item = one(r).unwrap();
+        assert_eq!(item.action, "user.purge");
+        assert_eq!(item.actor, UNKNOWN_ACTOR);
+        assert_eq!(item.at, "2026-11-23T00:40:00.000Z");
+    }
+
+    #[test]
+    fn unknown_item_shapes_are_skipped_unparsed() {
+        let odd = json!({"eventID": "e", "eventName": "INSERT", "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_394_400,
+            "NewImage": {"type": {"S": "RateLimit"}, "version": {"S": "not a number"},
+                         "group_ids": {"L": []}, "doc": {"N": "1"}}}});
+        let keys_only = json!({"eventID": "k", "eventName": "MODIFY", "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_394_400, "Keys": {"pk": {"S": "x"}}}});
+        assert!(audit_items(&json!({"Records": [odd, keys_only]}), 90)
+            .unwrap()
+            .is_empty());
+    }
+
+    #[test]
+    fn malformed_events_are_errors_so_lambda_retries_and_bisects() {
+        assert!(audit_items(&json!({}), 90).is_err());
+        assert!(audit_items(&json!({"Records": [{"eventID": "x"}]}), 90).is_err());
+        let mut r = record(1);
+        r["dynamodb"]["NewImage"]["tenant_id"] = json!({"S": "NOT#A#TENANT"});
+        assert!(audit_items(&json!({ "Records": [r] }), 90).is_err());
+    }
+
+    #[test]
+    fn extension_attributes_are_named_with_their_urn() {
+        let old = json!({"userName": "a", "urn:x:ext": {"a": 1, "b": 2}});
+        let new = json!({"userName": "a", "urn:x:ext": {"a": 1, "b": 3, "c": 4}, "title": "t"});
+        assert_eq!(
+            changed_attributes(&old, &new),
+            ["title", "urn:x:ext:b", "urn:x:ext:c"]
+        );
+        assert_eq!(
+            changed_attributes(&new, &json!({"userName": "a"})),
+            ["title", "urn:x:ext:a", "urn:x:ext:b", "urn:x:ext:c"]
+        );
+    }
+}
