@@ -43,6 +43,17 @@ enum Command {
     /// What the platform reads: projects, members with roles, a user's projects (JSON).
     #[command(subcommand)]
     Platform(PlatformCommand),
+    /// A tenant's audit trail (JSON, oldest first): who changed which user or group, when.
+    Audit {
+        #[arg(long)]
+        tenant: String,
+        /// From this time (RFC 3339 or a prefix such as 2026-11-23), or after this record `sk`.
+        #[arg(long)]
+        since: Option<String>,
+        /// At most this many records (default 100, at most 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -215,6 +226,15 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Tenant(cmd) => cmd.into_admin(),
         Command::Token(cmd) => cmd.into_admin(),
         Command::Platform(cmd) => cmd.into_admin(),
+        Command::Audit {
+            tenant,
+            since,
+            limit,
+        } => AdminCommand::AuditList {
+            tenant,
+            since,
+            limit,
+        },
     };
     let needs_key = matches!(
         command,

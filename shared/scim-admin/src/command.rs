@@ -47,6 +47,17 @@ pub enum Command {
     /// Issues a new token with the old one's name; the old one works until revoked.
     #[serde(rename = "token.rotate")]
     TokenRotate { tenant: String, prefix: String },
+    /// The tenant's audit trail, oldest first: from `since` (a timestamp or timestamp prefix,
+    /// or the `sk` of the last record of the previous page), at most `limit` (default 100,
+    /// at most 1000) records.
+    #[serde(rename = "audit.list")]
+    AuditList {
+        tenant: String,
+        #[serde(default)]
+        since: Option<String>,
+        #[serde(default)]
+        limit: Option<usize>,
+    },
     #[serde(rename = "platform.projects")]
     PlatformProjects { tenant: String },
     #[serde(rename = "platform.members")]
@@ -70,6 +81,7 @@ impl Command {
             Self::TenantList {}
                 | Self::TenantGet { .. }
                 | Self::TokenList { .. }
+                | Self::AuditList { .. }
                 | Self::PlatformProjects { .. }
                 | Self::PlatformMembers { .. }
                 | Self::PlatformUser { .. }
@@ -90,6 +102,7 @@ impl Command {
             Self::TokenList { .. } => "token.list",
             Self::TokenRevoke { .. } => "token.revoke",
             Self::TokenRotate { .. } => "token.rotate",
+            Self::AuditList { .. } => "audit.list",
             Self::PlatformProjects { .. } => "platform.projects",
             Self::PlatformMembers { .. } => "platform.members",
             Self::PlatformUser { .. } => "platform.user",

@@ -18,6 +18,10 @@ use scim_store::{Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED};
 use serde::Serialize;
 use serde_json::{json, Value};
 
+/// Audit records returned by one `audit.list` when no limit is given, and at most.
+const DEFAULT_AUDIT_PAGE: usize = 100;
+const MAX_AUDIT_PAGE: usize = 1000;
+
 /// A tenant as administrators see it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TenantView {
@@ -197,6 +201,19 @@ impl Admin {
                     token: issued.plaintext,
                     rotated_from: Some(prefix),
                 })
+            }
+            Command::AuditList {
+                tenant,
+                since,
+                limit,
+            } => {
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                let limit = limit.unwrap_or(DEFAULT_AUDIT_PAGE).clamp(1, MAX_AUDIT_PAGE);
+                let records = self
+                    .store
+                    .audit_records(&t, since.as_deref(), limit)
+                    .await?;
+                to_json(records)
             }
             Command::PlatformProjects { tenant } => {
                 let t = tenant_id(&self.find(&tenant).await?)?;

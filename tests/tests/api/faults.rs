@@ -29,8 +29,8 @@ const STORE_BATCH_ATTEMPTS: u64 = 8;
 
 /// The tenant's id (a UUID; `c.tenant` is its name): `tenant create` shows an existing tenant.
 fn tenant_id(c: &Client) -> String {
-    let out = admin(&["tenant", "create", &c.tenant]);
-    out.split('\t').next().unwrap().trim().to_string()
+    let out: Value = serde_json::from_str(&admin(&["tenant", "create", &c.tenant])).unwrap();
+    out["tenant_id"].as_str().unwrap().to_string()
 }
 
 /// The prefix of every key of `c`'s tenant: matches its writes and reads, no other tenant's.
