@@ -100,7 +100,8 @@ fn user_bodies_of_the_wrong_json_types_are_refused_and_nothing_is_stored() {
 fn lenient_readings_of_near_miss_types_are_documented_here() {
     // Numbers for string attributes, a lone value for a multi-valued attribute and a scalar for
     // a complex attribute with a `value` are read the way IdPs mean them (codec.rs); a member
-    // without a `value` is dropped. None is an error; pinned here so a change is deliberate.
+    // without a `value` (or `members: {}`) is dropped. None is an error; pinned here so a change
+    // is deliberate.
     let c = Client::new_tenant("hostile-types");
     let r = c.post(
         "/Users",
@@ -116,16 +117,25 @@ fn lenient_readings_of_near_miss_types_are_documented_here() {
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(r.body["emails"][1], json!({"value": "6"}));
-    let r = c.post(
-        "/Groups",
-        &json!({"displayName": "g", "members": [{"value": null, "display": "x"}]}),
-    );
-    assert_eq!(r.status, 201, "{}", r.raw);
-    assert!(
-        r.body.get("members").is_none_or(|m| m == &json!([])),
-        "{}",
-        r.raw
-    );
+    for (i, members) in [
+        json!([{"value": null, "display": "x"}]),
+        json!({}),
+        json!([{}]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let r = c.post(
+            "/Groups",
+            &json!({"displayName": format!("g{i}"), "members": members}),
+        );
+        assert_eq!(r.status, 201, "{members}: {}", r.raw);
+        assert!(
+            r.body.get("members").is_none_or(|m| m == &json!([])),
+            "{members}: {}",
+            r.raw
+        );
+    }
 }
 
 #[test]
