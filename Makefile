@@ -76,7 +76,7 @@ test: tools lint unit fuzz-check sam-validate integration
 # The 50,000-member group on its own stack (STACK=scale, ports 9400/5455), so it can run beside
 # `make test`; `make test` runs the same test at 5,000 members. Expect over an hour on moto.
 test-scale: tools
-	STACK=scale SCIM_SCALE_MEMBERS=50000 SCIM_SCALE_BATCH=1000 SCIM_TEST_TIMEOUT_SECS=1800 \
+	STACK=scale SCIM_LOCAL_AUDIT=0 SCIM_SCALE_MEMBERS=50000 SCIM_SCALE_BATCH=1000 SCIM_TEST_TIMEOUT_SECS=1800 \
 	  scripts/integration.sh groups_scale:: --nocapture
 
 # cargo-fuzz, one target per parser (fuzz/, its own workspace). Needs the nightly toolchain;
