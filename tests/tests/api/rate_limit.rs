@@ -105,9 +105,9 @@ fn a_token_whose_limit_other_instances_used_up_gets_429_on_every_function() {
 
 #[test]
 fn a_write_refused_by_the_rate_limit_changes_nothing() {
-    let (c, hash) = limited_client("ratew", 2);
+    let (c, hash) = limited_client("ratew", 5);
     let name = format!("{}@x.example", unique("rl"));
-    let free_at = exhaust(&hash, 2);
+    let free_at = exhaust(&hash, 5);
     assert_rate_limited(&c.post("/Users", &json!({"userName": name})));
     assert_rate_limited(&c.post("/Groups", &json!({"displayName": name})));
     wait_until(free_at);
