@@ -72,6 +72,7 @@ impl App {
     pub async fn handle(&self, family: Family, request: Request, request_id: &str) -> Response {
         let started = Instant::now();
         let calls_before = self.store.calls();
+        let capacity_before = self.store.consumed_capacity();
         let mut calls_after_auth = None;
         let route = Route::parse(&request.path);
         let outcome = self
@@ -96,7 +97,12 @@ impl App {
         if self.config.expose_call_counts {
             response = response
                 .with_header("x-scim-dynamodb-calls", calls.to_string())
-                .with_header("x-scim-auth-dynamodb-calls", auth_calls.to_string());
+                .with_header("x-scim-auth-dynamodb-calls", auth_calls.to_string())
+                // Capacity units DynamoDB reported for the whole request (token check included).
+                .with_header(
+                    "x-scim-dynamodb-capacity",
+                    format!("{:.3}", self.store.consumed_capacity() - capacity_before),
+                );
         }
         tracing::info!(
             request_id,
