@@ -11,13 +11,14 @@ SAM_STAMP := $(SAM_VENV)/.installed
 ST_VENV := .tools/schemathesis
 ST_STAMP := $(ST_VENV)/.installed
 
-.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt
+.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt bench
 
 help:
 	@echo "make dev         run the service locally (moto + cargo lambda watch), print a demo token"
 	@echo "make test        fmt, clippy, unit tests, sam validate, integration tests on a local stack"
 	@echo "make local-up    start the local stack detached; make local-down stops it"
 	@echo "make token TENANT=acme   issue a token (creating the tenant), printed as the last line"
+	@echo "make bench       benchmarks vs python scim2-server; results in bench/results/latest.json"
 
 # Python tools go into git-ignored venvs: moto, cargo-lambda (with zig) and the SCIM conformance
 # tester in one; aws-sam-cli and schemathesis, which pin their own dependencies, in their own.
@@ -77,3 +78,17 @@ test: tools lint unit sam-validate integration
 test-scale: tools
 	STACK=scale SCIM_SCALE_MEMBERS=50000 SCIM_SCALE_BATCH=1000 SCIM_TEST_TIMEOUT_SECS=1800 \
 	  scripts/integration.sh groups_scale:: --nocapture
+
+# Benchmarks (issue #6, docs/PERFORMANCE.md): release builds, STACK=bench (ports 9500/5555), the
+# workload against our functions and python's scim2-server (installed into .tools/bench), cold
+# starts, sizes; prints the tables. BENCH_ARGS passes flags, e.g. BENCH_ARGS="--users 1000".
+BENCH_VENV := .tools/bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+$(BENCH_STAMP): tools/requirements-bench.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r tools/requirements-bench.txt
+	touch $@
+
+bench: $(STAMP) $(BENCH_STAMP)
+	scripts/bench.sh $(BENCH_ARGS)

@@ -96,6 +96,66 @@ async fn answer(outcome: Outcome) -> anyhow::Result<Answer> {
     }
 }
 
+/// Round trip (ms) of one request to the local AWS stand-in, signed as the SDK would be (moto
+/// reads only the credential scope), or `None` when it fails.
+fn probe(
+    endpoint: &str,
+    service: &str,
+    target: &str,
+    content_type: &str,
+    body: &str,
+) -> Option<f64> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/{service}/aws4_request, \
+         SignedHeaders=host, Signature=00"
+    );
+    let started = Instant::now();
+    let mut resp = agent
+        .post(endpoint)
+        .header("X-Amz-Target", target)
+        .header("Content-Type", content_type)
+        .header("Authorization", &auth)
+        .send(body)
+        .ok()?;
+    let _ = resp.body_mut().read_to_string();
+    resp.status()
+        .is_success()
+        .then(|| started.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// How long the local stand-in takes for the calls a cold start makes: GetSecretValue, and a
+/// GetItem (a stand-in for each DynamoDB call).
+pub fn probe_stand_in(stack_env: &[(String, String)]) -> (Option<f64>, Option<f64>) {
+    let get = |k: &str| {
+        stack_env
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let endpoint = format!("{}/", get("AWS_ENDPOINT_URL").trim_end_matches('/'));
+    let secret = probe(
+        &endpoint,
+        "secretsmanager",
+        "secretsmanager.GetSecretValue",
+        "application/x-amz-json-1.1",
+        &json!({"SecretId": get("TOKEN_KEY_SECRET_ID")}).to_string(),
+    );
+    let item = probe(
+        &endpoint,
+        "dynamodb",
+        "DynamoDB_20120810.GetItem",
+        "application/x-amz-json-1.0",
+        &json!({"TableName": get("TABLE_NAME"), "Key": {"pk": {"S": "BENCH#PROBE"}, "sk": {"S": "PROBE"}}, "ConsistentRead": true}).to_string(),
+    );
+    (secret, item)
+}
+
 /// One cold start of `function`.
 pub async fn measure_once(
     function: &str,
@@ -104,6 +164,8 @@ pub async fn measure_once(
     token: &str,
     log: &Path,
 ) -> anyhow::Result<Value> {
+    let env = stack_env.to_vec();
+    let (secret_ms, getitem_ms) = tokio::task::spawn_blocking(move || probe_stand_in(&env)).await?;
     let api = RuntimeApi::start(function).await?;
     let event = build_event(&first_request(function), token)?;
     let queued = {
@@ -135,12 +197,20 @@ pub async fn measure_once(
     let peak_rss_kib = procfs::peak_rss_kib(pid)?;
     let cpu_s = procfs::cpu_seconds(pid, ticks)?;
     process.kill();
+    let init_ms = init.as_secs_f64() * 1000.0;
+    let first_ms = first_answer_at.as_secs_f64() * 1000.0;
+    // The function's own share: minus the stand-in's time for the secret and each DynamoDB call
+    // of the first request (estimated by the probes just before).
+    let own = |total: f64, calls: u64| match (secret_ms, getitem_ms) {
+        (Some(s), Some(g)) => Some(round((total - s - calls as f64 * g).max(0.0), 2)),
+        _ => None,
+    };
     Ok(json!({
         "function": function,
         "request": first_request(function),
         "status": first.status,
-        "init_ms": round(init.as_secs_f64() * 1000.0, 2),
-        "first_answer_ms": round(first_answer_at.as_secs_f64() * 1000.0, 2),
+        "init_ms": round(init_ms, 2),
+        "first_answer_ms": round(first_ms, 2),
         "first_handler_ms": round(first.handler.as_secs_f64() * 1000.0, 2),
         "first_dynamodb_calls": first.calls,
         "first_token_check_calls": first.auth_calls,
@@ -149,6 +219,10 @@ pub async fn measure_once(
         "warm_token_check_calls": warm.auth_calls,
         "peak_rss_kib": peak_rss_kib,
         "cpu_ms_after_two_requests": round(cpu_s * 1000.0, 1),
+        "stand_in_secret_ms": secret_ms.map(|v| round(v, 2)),
+        "stand_in_getitem_ms": getitem_ms.map(|v| round(v, 2)),
+        "init_minus_stand_in_ms": own(init_ms, 0),
+        "first_answer_minus_stand_in_ms": own(first_ms, first.calls + first.auth_calls),
     }))
 }
 
@@ -197,6 +271,10 @@ pub async fn measure(
                 "warm_handler_ms": med("warm_handler_ms"),
                 "peak_rss_kib": med("peak_rss_kib"),
                 "cpu_ms_after_two_requests": med("cpu_ms_after_two_requests"),
+                "stand_in_secret_ms": med("stand_in_secret_ms"),
+                "stand_in_getitem_ms": med("stand_in_getitem_ms"),
+                "init_minus_stand_in_ms": med("init_minus_stand_in_ms"),
+                "first_answer_minus_stand_in_ms": med("first_answer_minus_stand_in_ms"),
             },
             "runs": runs,
         });

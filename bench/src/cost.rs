@@ -66,15 +66,17 @@ pub fn capacity_units(op: &str, user_kb: f64, members: f64) -> Option<(f64, f64,
             "transaction: group item, displayName and externalId guards",
         ),
         op if op == "entra.members_add" || op.starts_with("group.add_members_k") => (
-            1.0 + members,
-            tx(members * (1.0 + user_kb)),
-            "GetItem of the group, each added user read, then per member a membership item and \
-             the user's group_ids in transactions",
+            // More than 49 members: every added user is read first (BatchGetItem).
+            1.0 + if members > 49.0 { members } else { 0.0 },
+            tx(1.0 + members * (1.0 + user_kb)),
+            "GetItem of the group; over 49 members each added user read; transactions: the group \
+             item, and per member the membership item and the user's group_ids",
         ),
         "entra.members_remove" => (
             1.0,
-            tx(members * (1.0 + user_kb)),
-            "GetItem of the group, then per member the membership item and the user's group_ids",
+            tx(1.0 + members * (1.0 + user_kb)),
+            "GetItem of the group; a transaction: the group item, the membership item deleted, \
+             the user's group_ids",
         ),
         _ => return None,
     })

@@ -157,7 +157,12 @@ impl Results {
                 let first = med["first_answer_ms"].as_f64();
                 out.push(json!({
                     "target": format!("cold start to first answer under 20 ms: {function}"),
-                    "measured": first.map(|f| format!("{f:.1} ms (init {:.1} ms, first handler {:.1} ms)", med["init_ms"].as_f64().unwrap_or(0.0), med["first_handler_ms"].as_f64().unwrap_or(0.0))),
+                    "measured": first.map(|f| format!(
+                        "{f:.1} ms (init {:.1} ms, first handler {:.1} ms; minus the local stand-in's time: {:.1} ms)",
+                        med["init_ms"].as_f64().unwrap_or(0.0),
+                        med["first_handler_ms"].as_f64().unwrap_or(0.0),
+                        med["first_answer_minus_stand_in_ms"].as_f64().unwrap_or(f64::NAN),
+                    )),
                     "met": first.map(|f| f < 20.0),
                 }));
                 let rss = med["peak_rss_kib"].as_f64();
@@ -309,9 +314,12 @@ impl Results {
         let _ = writeln!(t, "\n## Cold start (median) and release binaries\n");
         let _ = writeln!(
             t,
-            "| function | spawn to /next (init) ms | spawn to first answer ms | first handler ms | warm handler ms | peak RSS MB | x86_64 MB | arm64 MB |"
+            "| function | spawn to /next (init) ms | spawn to first answer ms | first handler ms | warm handler ms | stand-in: secret / GetItem ms | init minus stand-in ms | first answer minus stand-in ms | CPU ms (cold + 1 warm request) | peak RSS MB | x86_64 MB | arm64 MB |"
         );
-        let _ = writeln!(t, "|---|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(
+            t,
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        );
         for function in crate::functions::FUNCTIONS {
             let med = self
                 .coldstart
@@ -326,11 +334,16 @@ impl Results {
             };
             let _ = writeln!(
                 t,
-                "| {function} | {} | {} | {} | {} | {} | {} | {} |",
+                "| {function} | {} | {} | {} | {} | {} / {} | {} | {} | {} | {} | {} | {} |",
                 fmt_opt(med["init_ms"].as_f64(), 1),
                 fmt_opt(med["first_answer_ms"].as_f64(), 1),
                 fmt_opt(med["first_handler_ms"].as_f64(), 1),
                 fmt_opt(med["warm_handler_ms"].as_f64(), 1),
+                fmt_opt(med["stand_in_secret_ms"].as_f64(), 1),
+                fmt_opt(med["stand_in_getitem_ms"].as_f64(), 1),
+                fmt_opt(med["init_minus_stand_in_ms"].as_f64(), 1),
+                fmt_opt(med["first_answer_minus_stand_in_ms"].as_f64(), 1),
+                fmt_opt(med["cpu_ms_after_two_requests"].as_f64(), 1),
                 fmt_opt(med["peak_rss_kib"].as_f64().map(|k| k / 1024.0), 1),
                 mb(&self.sizes_x86_64),
                 mb(&self.sizes_arm64),

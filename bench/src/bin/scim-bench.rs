@@ -32,10 +32,10 @@ enum Which {
 #[command(name = "scim-bench", about = "SCIM provisioning benchmark (issue #6)")]
 struct Args {
     /// Users per flow (the Okta import and the Entra cycle each provision this many).
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 100)]
     users: usize,
     /// Groups in the Entra cycle.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 10)]
     groups: usize,
     /// Requests in flight.
     #[arg(long, default_value_t = 4)]
