@@ -55,6 +55,11 @@ pub struct RuntimeApi {
     first_next: Mutex<Option<Instant>>,
     init_error: Mutex<Option<String>>,
     counter: AtomicU64,
+    /// The function process, once started: its CPU time is sampled at the first `/next` and
+    /// at the first answer.
+    pid: Mutex<Option<u32>>,
+    first_next_cpu_ns: Mutex<Option<u64>>,
+    first_answer_cpu_ns: Mutex<Option<u64>>,
 }
 
 impl RuntimeApi {
@@ -72,6 +77,9 @@ impl RuntimeApi {
             first_next: Mutex::new(None),
             init_error: Mutex::new(None),
             counter: AtomicU64::new(0),
+            pid: Mutex::new(None),
+            first_next_cpu_ns: Mutex::new(None),
+            first_answer_cpu_ns: Mutex::new(None),
         });
         let served = Arc::clone(&api);
         tokio::spawn(async move {
@@ -97,6 +105,28 @@ impl RuntimeApi {
     /// When the function first asked for work (the end of its init phase), if it did.
     pub fn first_next(&self) -> Option<Instant> {
         self.first_next.lock().map(|g| *g).unwrap_or(None)
+    }
+
+    /// Records the function process serving this API.
+    pub fn set_pid(&self, pid: u32) {
+        if let Ok(mut slot) = self.pid.lock() {
+            *slot = Some(pid);
+        }
+    }
+
+    /// The process's CPU time (ns) when it first asked for work, and when it first answered.
+    pub fn cold_cpu_ns(&self) -> (Option<u64>, Option<u64>) {
+        let get = |m: &Mutex<Option<u64>>| m.lock().ok().and_then(|g| *g);
+        (get(&self.first_next_cpu_ns), get(&self.first_answer_cpu_ns))
+    }
+
+    fn sample_cpu_once(&self, slot: &Mutex<Option<u64>>) {
+        let pid = self.pid.lock().ok().and_then(|g| *g);
+        if let (Some(pid), Ok(mut slot)) = (pid, slot.lock()) {
+            if slot.is_none() {
+                *slot = crate::procfs::thread_cpu_ns(pid);
+            }
+        }
     }
 
     /// What the function reported to `/runtime/init/error`, if anything.
@@ -147,6 +177,7 @@ impl RuntimeApi {
                     None => return plain(StatusCode::NOT_FOUND, "unknown path"),
                 };
                 let body = collect(req).await;
+                self.sample_cpu_once(&self.first_answer_cpu_ns);
                 let entry = self.pending.lock().ok().and_then(|mut p| p.remove(id));
                 let Some((reply, handed_out)) = entry else {
                     return plain(StatusCode::BAD_REQUEST, "unknown request id");
@@ -168,6 +199,7 @@ impl RuntimeApi {
         if let Ok(mut first) = self.first_next.lock() {
             first.get_or_insert_with(Instant::now);
         }
+        self.sample_cpu_once(&self.first_next_cpu_ns);
         let invocation = {
             let mut waiting = self.waiting.lock().await;
             waiting.recv().await

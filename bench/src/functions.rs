@@ -71,5 +71,7 @@ pub fn spawn(
         )
         .env("_HANDLER", "bootstrap")
         .env("TZ", ":UTC");
-    Owned::spawn(name, cmd, log)
+    let process = Owned::spawn(name, cmd, log)?;
+    api.set_pid(process.pid());
+    Ok(process)
 }
