@@ -21,7 +21,9 @@ VENV="$ROOT/.tools/venv"
 STATE="$ROOT/.local/$STACK"
 LAMBDA_X86="$CARGO_TARGET_DIR/lambda"
 LAMBDA_ARM="$CARGO_TARGET_DIR/lambda-arm64"
-FUNCTION_BINS=(--bin users --bin groups --bin discovery)
+# The bench crate is excluded so that its own dependencies' features (hyper's server, for the
+# runtime API emulator) are not unified into the function binaries being measured.
+FUNCTION_BINS=(--workspace --exclude scim-bench --bin users --bin groups --bin discovery)
 mkdir -p "$STATE"
 
 cleanup() {
