@@ -325,7 +325,7 @@ impl Results {
         let _ = writeln!(t, "\n## Cold start (median) and release binaries\n");
         let _ = writeln!(
             t,
-            "| function | spawn to /next (init) ms | spawn to first answer ms | first handler ms | warm handler ms | stand-in: secret / GetItem ms | init minus stand-in ms | first answer minus stand-in ms | CPU ms (cold + 1 warm request) | peak RSS MB | x86_64 MB | arm64 MB |"
+            "| function | spawn to /next (init) ms | spawn to first answer ms | first handler ms | warm handler ms | stand-in: secret / GetItem ms | init minus stand-in ms | first answer minus stand-in ms | CPU ms: init / to first answer | peak RSS MB | x86_64 MB | arm64 MB |"
         );
         let _ = writeln!(
             t,

@@ -199,6 +199,14 @@ pub fn run(
     let run = &cfg.run_id;
     let t = target;
 
+    // Discovery: no DynamoDB call, so this is the fixed cost of one request in each server.
+    r.phase(
+        "discovery.get",
+        "GET /ServiceProviderConfig (no DynamoDB call)",
+        n,
+        |_| t.send("GET", "/ServiceProviderConfig", None, SCIM_JSON, &[200]),
+    )?;
+
     // Okta import: lookup by userName, create, read, PUT update, PATCH deactivate.
     let okta_name = |i: usize| format!("okta-{run}-{i}@example.com");
     r.phase(
