@@ -4,10 +4,10 @@
 //! user still sees its requests in the order the IdP sends them.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use anyhow::anyhow;
+use anyhow::{anyhow, bail};
 use serde_json::{json, Value};
 
 use crate::client::{Kind, Sample, Target};
@@ -49,6 +49,53 @@ impl Meter {
     }
 }
 
+/// Makes the runs against several targets take turns phase by phase (ours, then the peer, then
+/// ours again...), so both servers run the same operation under the same background load.
+pub struct Turns {
+    players: usize,
+    state: Mutex<(usize, bool)>,
+    changed: Condvar,
+}
+
+impl Turns {
+    pub fn new(players: usize) -> Self {
+        Self {
+            players: players.max(1),
+            state: Mutex::new((0, false)),
+            changed: Condvar::new(),
+        }
+    }
+
+    fn wait_for(&self, turn: usize) -> anyhow::Result<()> {
+        let mut state = self.state.lock().map_err(|_| anyhow!("turns poisoned"))?;
+        while state.0 != turn && !state.1 {
+            state = self
+                .changed
+                .wait(state)
+                .map_err(|_| anyhow!("turns poisoned"))?;
+        }
+        if state.1 {
+            bail!("the other run stopped");
+        }
+        Ok(())
+    }
+
+    fn done(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.0 += 1;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Releases the other run when this one fails.
+    pub fn abort(&self) {
+        if let Ok(mut state) = self.state.lock() {
+            state.1 = true;
+        }
+        self.changed.notify_all();
+    }
+}
+
 /// One operation type's samples, wall time and server CPU.
 #[derive(Debug, Clone)]
 pub struct Phase {
@@ -65,6 +112,8 @@ struct Runner<'a> {
     concurrency: usize,
     phases: Vec<Phase>,
     progress: &'a (dyn Fn(&str) + Sync),
+    turns: &'a Turns,
+    slot: usize,
 }
 
 impl Runner<'_> {
@@ -80,6 +129,8 @@ impl Runner<'_> {
     where
         F: Fn(usize) -> Sample + Sync,
     {
+        let turn = self.phases.len() * self.turns.players + self.slot;
+        self.turns.wait_for(turn)?;
         let next = AtomicUsize::new(0);
         let results: Mutex<Vec<(usize, Sample)>> = Mutex::new(Vec::with_capacity(n));
         let cpu_before = self.meter.cpu_seconds()?;
@@ -99,7 +150,9 @@ impl Runner<'_> {
             }
         });
         let wall = started.elapsed();
-        let cpu_seconds = self.meter.cpu_seconds()? - cpu_before;
+        let cpu_after = self.meter.cpu_seconds();
+        self.turns.done();
+        let cpu_seconds = cpu_after? - cpu_before;
         let mut results = results
             .into_inner()
             .map_err(|_| anyhow!("a worker thread panicked"))?;
@@ -181,12 +234,15 @@ fn members(ids: &[String]) -> Value {
     Value::Array(ids.iter().map(|id| json!({"value": id})).collect())
 }
 
-/// Runs the whole workload against `target`; `progress` gets one line per phase.
+/// Runs the whole workload against `target`, taking turn `slot` of `turns` for each phase;
+/// `progress` gets one line per phase.
 pub fn run(
     target: &Target,
     meter: &Meter,
     cfg: &Config,
     progress: &(dyn Fn(&str) + Sync),
+    turns: &Turns,
+    slot: usize,
 ) -> anyhow::Result<Vec<Phase>> {
     let mut r = Runner {
         target,
@@ -194,6 +250,8 @@ pub fn run(
         concurrency: cfg.concurrency,
         phases: Vec::new(),
         progress,
+        turns,
+        slot,
     };
     let n = cfg.users;
     let run = &cfg.run_id;

@@ -262,42 +262,53 @@ async fn main() -> anyhow::Result<()> {
     } else {
         None
     };
-    let mut ours_phases = Vec::new();
+    // Both runs go at once and take turns phase by phase (ours, then the peer, for each
+    // operation), so both meet the same background load.
+    let players = usize::from(want_ours) + usize::from(want_peer);
+    let turns = Arc::new(workload::Turns::new(players));
+    let mut ours_run = None;
     if want_ours {
         let mut stack = start_ours(&args, &stack_env).await?;
         let base = format!("http://{}/scim/v2", args.listen);
         let target = Target::new(Kind::Ours, &base, &token, timeout);
         let pids: Vec<u32> = stack.processes.iter().map(Owned::pid).collect();
         let cfg = cfg.clone();
-        let result = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Phase>> {
-            // Warm each function (cold start, token cache, connection pool) before measuring.
-            for (path, process) in [
-                ("/ServiceProviderConfig", 2usize),
-                ("/Users?count=1", 0),
-                ("/Groups?count=1&excludedAttributes=members", 1),
-            ] {
-                wait_ready(
-                    &target,
-                    path,
-                    functions::FUNCTIONS[process],
-                    &mut stack.processes[process],
-                )?;
-            }
-            let meter = Meter { pids, ticks };
-            let phases = workload::run(&target, &meter, &cfg, &say);
-            for p in &mut stack.processes {
-                if let Some(status) = p.exited() {
-                    say(&format!("{} exited during the run: {status}", p.name));
+        let turns = Arc::clone(&turns);
+        ours_run = Some(tokio::task::spawn_blocking(
+            move || -> anyhow::Result<Vec<Phase>> {
+                let run = || -> anyhow::Result<Vec<Phase>> {
+                    // Warm each function (cold start, token cache, connection pool) first.
+                    for (path, process) in [
+                        ("/ServiceProviderConfig", 2usize),
+                        ("/Users?count=1", 0),
+                        ("/Groups?count=1&excludedAttributes=members", 1),
+                    ] {
+                        wait_ready(
+                            &target,
+                            path,
+                            functions::FUNCTIONS[process],
+                            &mut stack.processes[process],
+                        )?;
+                    }
+                    let meter = Meter { pids, ticks };
+                    workload::run(&target, &meter, &cfg, &say, &turns, 0)
+                };
+                let phases = run();
+                if phases.is_err() {
+                    turns.abort();
                 }
-            }
-            drop(stack);
-            phases
-        })
-        .await??;
-        ours_phases = result;
+                for p in &mut stack.processes {
+                    if let Some(status) = p.exited() {
+                        say(&format!("{} exited during the run: {status}", p.name));
+                    }
+                }
+                drop(stack);
+                phases
+            },
+        ));
     }
 
-    let mut peer_phases = Vec::new();
+    let mut peer_run = None;
     if want_peer {
         let peer_token = format!("peer-{}", cfg.run_id);
         let mut cmd = Command::new(&args.peer_bin);
@@ -314,19 +325,38 @@ async fn main() -> anyhow::Result<()> {
         let base = format!("http://127.0.0.1:{}/v2", args.peer_port);
         let target = Target::new(Kind::Peer, &base, &peer_token, timeout);
         let cfg = cfg.clone();
-        peer_phases = tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<Phase>> {
-            wait_ready(&target, "/ServiceProviderConfig", "scim2-server", &mut peer)?;
-            let meter = Meter {
-                pids: vec![peer.pid()],
-                ticks,
-            };
-            let phases = workload::run(&target, &meter, &cfg, &say);
-            drop(peer);
-            phases
-        })
-        .await??;
+        let turns = Arc::clone(&turns);
+        let slot = usize::from(want_ours);
+        peer_run = Some(tokio::task::spawn_blocking(
+            move || -> anyhow::Result<Vec<Phase>> {
+                let mut run = || -> anyhow::Result<Vec<Phase>> {
+                    wait_ready(&target, "/ServiceProviderConfig", "scim2-server", &mut peer)?;
+                    let meter = Meter {
+                        pids: vec![peer.pid()],
+                        ticks,
+                    };
+                    workload::run(&target, &meter, &cfg, &say, &turns, slot)
+                };
+                let phases = run();
+                if phases.is_err() {
+                    turns.abort();
+                }
+                drop(peer);
+                phases
+            },
+        ));
     }
-
+    // Both are awaited before either error is returned, so each run has stopped its processes.
+    let ours_result = match ours_run {
+        Some(handle) => handle.await.map_err(anyhow::Error::from).and_then(|r| r),
+        None => Ok(Vec::new()),
+    };
+    let peer_result = match peer_run {
+        Some(handle) => handle.await.map_err(anyhow::Error::from).and_then(|r| r),
+        None => Ok(Vec::new()),
+    };
+    let ours_phases = ours_result.context("the run against our functions")?;
+    let peer_phases = peer_result.context("the run against the peer")?;
     let sizes_x86_64 = args
         .lambda_dir
         .as_deref()
