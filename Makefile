@@ -11,7 +11,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 ST_VENV := .tools/schemathesis
 ST_STAMP := $(ST_VENV)/.installed
 
-.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt fuzz fuzz-check
+.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt fuzz fuzz-check bench
 
 help:
 	@echo "make dev         run the service locally (moto + cargo lambda watch), print a demo token"
@@ -19,6 +19,7 @@ help:
 	@echo "make local-up    start the local stack detached; make local-down stops it"
 	@echo "make token TENANT=acme   issue a token (creating the tenant), printed as the last line"
 	@echo "make fuzz        run each cargo-fuzz target FUZZ_SECONDS (default 60) on nightly"
+	@echo "make bench       benchmarks vs python scim2-server; results in bench/results/latest.json"
 
 # Python tools go into git-ignored venvs: moto, cargo-lambda (with zig) and the SCIM conformance
 # tester in one; aws-sam-cli and schemathesis, which pin their own dependencies, in their own.
@@ -108,3 +109,17 @@ fuzz-check:
 	cargo fmt --manifest-path fuzz/Cargo.toml -- --check
 	CARGO_TARGET_DIR="$(CARGO_TARGET_DIR)/fuzz" cargo clippy --manifest-path fuzz/Cargo.toml \
 	  --no-default-features --bins -- -D warnings
+
+# Benchmarks (issue #6, docs/PERFORMANCE.md): release builds, STACK=bench (ports 9500/5555), the
+# workload against our functions and python's scim2-server (installed into .tools/bench), cold
+# starts, sizes; prints the tables. BENCH_ARGS passes flags, e.g. BENCH_ARGS="--users 1000".
+BENCH_VENV := .tools/bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+$(BENCH_STAMP): tools/requirements-bench.txt
+	python3 -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -r tools/requirements-bench.txt
+	touch $@
+
+bench: $(STAMP) $(BENCH_STAMP)
+	scripts/bench.sh $(BENCH_ARGS)

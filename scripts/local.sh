@@ -7,6 +7,8 @@
 #   scripts/local.sh down     stop everything `up` started
 #   scripts/local.sh token T  create tenant T if needed, issue a token, print it as the last line
 #   scripts/local.sh env      print the environment the stack's clients use
+#   scripts/local.sh aws      start only the AWS stand-in and create the table and secret (the
+#                             benchmark runs the release function binaries itself)
 #
 # STACK (default "dev") names the instance: each has its own ports and state folder, so
 # `make test` (STACK=test) can run while `make dev` is up.
@@ -20,6 +22,8 @@ if [[ "$STACK" == "test" ]]; then
   DEFAULT_HTTP_PORT=9100; DEFAULT_AWS_PORT=5155
 elif [[ "$STACK" == "scale" ]]; then
   DEFAULT_HTTP_PORT=9400; DEFAULT_AWS_PORT=5455
+elif [[ "$STACK" == "bench" ]]; then
+  DEFAULT_HTTP_PORT=9500; DEFAULT_AWS_PORT=5555
 else
   DEFAULT_HTTP_PORT=9000; DEFAULT_AWS_PORT=5055
 fi
@@ -190,9 +194,10 @@ MSG
 
 case "${1:-}" in
   up) up ;;
+  aws) load_env; start_aws; provision ;;
   down) down ;;
   dev) dev ;;
   token) shift; token "$@" ;;
   env) load_env; cat "$STATE/env"; echo "SCIM_BASE_URL=$BASE_URL"; echo "SCIM_ADMIN_BIN=$ADMIN"; echo "SCIM_FUNCTION_LOG=$STATE/watch.log" ;;
-  *) echo "usage: $0 up|down|dev|token TENANT|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|dev|token TENANT|env|aws" >&2; exit 2 ;;
 esac

@@ -81,6 +81,7 @@ impl App {
     pub async fn handle(&self, family: Family, request: Request, request_id: &str) -> Response {
         let started = Instant::now();
         let calls_before = self.store.calls();
+        let capacity_before = self.store.consumed_capacity();
         let mut marks = CallMarks::default();
         let route = Route::parse(&request.path);
         let outcome = self
@@ -108,7 +109,12 @@ impl App {
             response = response
                 .with_header("x-scim-dynamodb-calls", calls.to_string())
                 .with_header("x-scim-auth-dynamodb-calls", auth_calls.to_string())
-                .with_header("x-scim-ratelimit-dynamodb-calls", rate_calls.to_string());
+                .with_header("x-scim-ratelimit-dynamodb-calls", rate_calls.to_string())
+                // Capacity units DynamoDB reported for the whole request (token check included).
+                .with_header(
+                    "x-scim-dynamodb-capacity",
+                    format!("{:.3}", self.store.consumed_capacity() - capacity_before),
+                );
         }
         tracing::info!(
             request_id,
