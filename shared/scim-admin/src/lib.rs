@@ -276,21 +276,9 @@ pub async fn read_token_key(
     sdk: &aws_config::SdkConfig,
     secret_id: &str,
 ) -> Result<TokenHasher, AdminError> {
-    let out = aws_sdk_secretsmanager::Client::new(sdk)
-        .get_secret_value()
-        .secret_id(secret_id)
-        .send()
+    scim_store::tokens::load_hasher(&aws_sdk_secretsmanager::Client::new(sdk), secret_id)
         .await
-        .map_err(|e| {
-            AdminError::Internal(format!(
-                "reading the token key: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-            ))
-        })?;
-    let key = out
-        .secret_string
-        .ok_or_else(|| AdminError::Internal("the token key secret has no string value".into()))?;
-    TokenHasher::new(key.as_bytes()).map_err(|e| AdminError::Internal(e.to_string()))
+        .map_err(|e| AdminError::Internal(e.to_string()))
 }
 
 /// The current time as the store records it.

@@ -39,10 +39,8 @@ pub struct Ctx {
 pub enum StartupError {
     #[error(transparent)]
     Config(#[from] crate::config::ConfigError),
-    #[error("could not read the token key secret: {0}")]
-    Secret(String),
     #[error(transparent)]
-    WeakKey(#[from] scim_store::tokens::WeakKey),
+    TokenKey(#[from] scim_store::tokens::KeyError),
 }
 
 impl App {
@@ -57,8 +55,8 @@ impl App {
             .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
             .load()
             .await;
-        let key = fetch_token_key(&sdk, &config.token_key_secret_id).await?;
-        let hasher = TokenHasher::new(key.as_bytes())?;
+        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+        let hasher = scim_store::tokens::load_hasher(&secrets, &config.token_key_secret_id).await?;
         let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), config.table.clone());
         Ok(Self::new(config, store, hasher))
     }
@@ -206,24 +204,4 @@ fn resource_id(route: &Route) -> Option<&str> {
         Route::User(id) | Route::Group(id) => Some(id.as_str()),
         _ => None,
     }
-}
-
-async fn fetch_token_key(
-    sdk: &aws_config::SdkConfig,
-    secret_id: &str,
-) -> Result<String, StartupError> {
-    let client = aws_sdk_secretsmanager::Client::new(sdk);
-    let out = client
-        .get_secret_value()
-        .secret_id(secret_id)
-        .send()
-        .await
-        .map_err(|e| {
-            StartupError::Secret(format!(
-                "{}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(e)
-            ))
-        })?;
-    out.secret_string
-        .ok_or_else(|| StartupError::Secret("the secret has no string value".into()))
 }

@@ -10,25 +10,12 @@ use scim_store::{AuditItem, Store};
 use serde_json::{json, Value};
 
 use crate::idp_helpers::{patch_body, ENTERPRISE};
+use crate::local_store::{runtime, store};
 
 /// How long the stream pump and the audit function may take to catch up. Usually a second or
 /// two; but the local server is serialised, so while another test writes thousands of members
 /// the audit trail (one more write per change) falls behind and drains afterwards.
 const CATCH_UP: Duration = Duration::from_secs(180);
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-/// The local stack's store (the environment `scripts/local.sh env` exports).
-fn store(rt: &tokio::runtime::Runtime) -> Store {
-    let table = std::env::var("TABLE_NAME").expect("TABLE_NAME is not set: run via integration.sh");
-    let sdk = rt.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
-    Store::new(&aws_sdk_dynamodb::Config::from(&sdk), table)
-}
 
 fn tenant_id(rt: &tokio::runtime::Runtime, store: &Store, name: &str) -> TenantId {
     let tenant = rt

@@ -16,6 +16,7 @@ mod groups_scale;
 mod hostile_input;
 mod idp_helpers;
 mod isolation;
+mod local_store;
 mod logs;
 mod okta_group_flow;
 mod okta_user_flow;

@@ -10,24 +10,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use integration_tests::{admin, enc, issue_token, unique, Client, SCIM_JSON};
 use scim_core::ids::TenantId;
-use scim_store::Store;
 use serde_json::json;
+
+use crate::local_store::{runtime, store};
 
 /// Seconds the test claims ahead: longer than any request of a loaded local stack.
 const EXHAUSTED_SECONDS: u64 = 20;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
-fn store(rt: &tokio::runtime::Runtime) -> Store {
-    let table = std::env::var("TABLE_NAME").expect("TABLE_NAME is not set: run via integration.sh");
-    let sdk = rt.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
-    Store::new(&aws_sdk_dynamodb::Config::from(&sdk), table)
-}
 
 fn epoch_second() -> u64 {
     SystemTime::now()
