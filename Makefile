@@ -75,7 +75,7 @@ integration: tools
 test: tools lint unit fuzz-check sam-validate integration
 
 # The 50,000-member group on its own stack (STACK=scale, ports 9400/5455), so it can run beside
-# `make test`; `make test` runs the same test at 5,000 members. Expect over an hour on moto.
+# `make test`; `make test` runs the same test at 5,000 members. About two hours on moto (README).
 test-scale: tools
 	STACK=scale SCIM_LOCAL_AUDIT=0 SCIM_SCALE_MEMBERS=50000 SCIM_SCALE_BATCH=1000 SCIM_TEST_TIMEOUT_SECS=1800 \
 	  scripts/integration.sh groups_scale:: --nocapture
