@@ -10,9 +10,9 @@
 //! Membership is audited on the user side (`group_ids` of the user item), once per member; the
 //! group item's own version bump on a membership change is not a separate record.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use scim_core::ids::TenantId;
 use serde::Deserialize;
 use serde_json::Value;
@@ -22,7 +22,7 @@ use time::OffsetDateTime;
 use crate::error::StoreError;
 use crate::items::{self, AuditItem};
 use crate::keys;
-use crate::store::{from_item, s, to_item, Item, Store};
+use crate::store::{s, to_item, Store};
 
 /// Days an audit record is kept when `SCIM_AUDIT_RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u64 = 90;
@@ -332,41 +332,19 @@ impl Store {
         since: Option<&str>,
         limit: usize,
     ) -> Result<Vec<AuditItem>, StoreError> {
-        let mut out = Vec::new();
-        let mut start: Option<Item> = None;
-        while out.len() < limit {
-            let mut values: HashMap<String, AttributeValue> =
-                HashMap::from([(":pk".to_string(), s(keys::audit_pk(tenant)))]);
-            let condition = match since {
-                Some(since) => {
-                    values.insert(":since".into(), s(since));
-                    "pk = :pk AND sk > :since"
-                }
-                None => "pk = :pk",
-            };
-            let resp = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .key_condition_expression(condition)
-                .set_expression_attribute_values(Some(values))
-                .scan_index_forward(true)
-                .limit(i32::try_from(limit - out.len()).unwrap_or(i32::MAX))
-                .set_exclusive_start_key(start.take())
-                .return_consumed_capacity(self.rcc())
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            self.note_capacity(resp.consumed_capacity());
-            for item in resp.items.unwrap_or_default() {
-                out.push(from_item(item)?);
-            }
-            match resp.last_evaluated_key {
-                Some(k) if !k.is_empty() => start = Some(k),
-                _ => break,
-            }
-        }
-        Ok(out)
+        let mut query = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .expression_attribute_values(":pk", s(keys::audit_pk(tenant)))
+            .scan_index_forward(true);
+        query = match since {
+            Some(since) => query
+                .key_condition_expression("pk = :pk AND sk > :since")
+                .expression_attribute_values(":since", s(since)),
+            None => query.key_condition_expression("pk = :pk"),
+        };
+        self.query_up_to(query, None, limit).await
     }
 }
 

@@ -5,6 +5,7 @@
 //! for the skipped items, but no item crosses the network), then reads `count` items from there.
 //! Order is GSI1's sort key: the folded userName/displayName, so pages are stable.
 
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use serde::de::DeserializeOwned;
 
@@ -146,15 +147,28 @@ impl Store {
                 _ => return Ok(Vec::new()), // fewer than `skip` items
             }
         }
+        let query = self
+            .client
+            .query()
+            .table_name(self.table.as_ref())
+            .index_name(GSI1)
+            .key_condition_expression("gsi1pk = :pk")
+            .expression_attribute_values(":pk", s(gsi_pk));
+        self.query_up_to(query, start, take).await
+    }
+
+    /// Runs `query` from `start` page after page until `take` items are read or none are left
+    /// (each page asks only for what is still missing).
+    pub(crate) async fn query_up_to<T: DeserializeOwned>(
+        &self,
+        query: QueryFluentBuilder,
+        mut start: Option<Item>,
+        take: usize,
+    ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::with_capacity(take.min(1000));
         while out.len() < take {
-            let resp = self
-                .client
-                .query()
-                .table_name(self.table.as_ref())
-                .index_name(GSI1)
-                .key_condition_expression("gsi1pk = :pk")
-                .expression_attribute_values(":pk", s(gsi_pk))
+            let resp = query
+                .clone()
                 .limit(i32::try_from(take - out.len()).unwrap_or(i32::MAX))
                 .set_exclusive_start_key(start.take())
                 .return_consumed_capacity(self.rcc())
