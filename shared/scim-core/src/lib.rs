@@ -8,7 +8,10 @@ pub mod error;
 pub mod filter;
 pub mod ids;
 pub mod json;
+pub mod list;
 pub mod patch;
+pub mod roles;
 pub mod schema;
 
 pub use error::{ScimError, ScimType};
+pub use roles::{PlatformRole, ProjectRole};

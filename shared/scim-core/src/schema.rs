@@ -413,11 +413,11 @@ pub static ENTERPRISE_USER_ATTRIBUTES: &[AttributeDef] = &[
     ),
 ];
 
-/// The roles a platform user can hold, in their canonical spelling.
-pub const PLATFORM_ROLES: &[&str] = &["ADMIN", "MEMBER", "OPERATOR"];
+/// The roles a platform user can hold, in their canonical spelling (see [`crate::roles`]).
+pub const PLATFORM_ROLES: &[&str] = crate::roles::PlatformRole::NAMES;
 
 /// Project roles a group's members may get (EDITOR unless the deployment or tenant says).
-pub const PROJECT_ROLES: &[&str] = &["ADMIN", "EDITOR", "VIEWER"];
+pub const PROJECT_ROLES: &[&str] = crate::roles::ProjectRole::NAMES;
 
 /// The custom extension: how an IdP tells the platform which role a user holds.
 pub static PLATFORM_USER_ATTRIBUTES: &[AttributeDef] = &[AttributeDef::string(

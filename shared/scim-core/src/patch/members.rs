@@ -2,11 +2,14 @@
 //! document, so every operation on `members` is turned into a [`MemberChange`] instead of being
 //! applied to the document.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use serde_json::{Map, Value};
 
 use super::{at_operation, PatchOp, PatchOperation, PatchPath, PatchRequest};
 use crate::error::ScimError;
 use crate::filter::{get_ci, CompValue, CompareOp, FilterExpr};
+use crate::ids::ResourceId;
 use crate::schema::GROUP_SCHEMA;
 
 /// One change to a group's member set, by member id (the members' `value`).
@@ -209,5 +212,186 @@ fn value_eq_ids(filter: &FilterExpr, ids: &mut Vec<String>) -> Result<(), ScimEr
         _ => Err(ScimError::invalid_filter(
             "members can only be selected by 'value eq \"id\"' terms, optionally joined by 'or'",
         )),
+    }
+}
+
+/// Members moved by one request, on ids of ours, folded so that no user appears twice.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemberDelta {
+    pub add: Vec<ResourceId>,
+    pub remove: Vec<ResourceId>,
+}
+
+impl MemberDelta {
+    pub fn is_empty(&self) -> bool {
+        self.add.is_empty() && self.remove.is_empty()
+    }
+
+    /// The delta that turns the member set `current` into `wanted`.
+    pub fn between(current: &[ResourceId], wanted: &[ResourceId]) -> Self {
+        let have: BTreeSet<&ResourceId> = current.iter().collect();
+        let want: BTreeSet<&ResourceId> = wanted.iter().collect();
+        Self {
+            add: wanted.iter().filter(|w| !have.contains(w)).cloned().collect(),
+            remove: current.iter().filter(|c| !want.contains(c)).cloned().collect(),
+        }
+    }
+}
+
+/// What a request's member changes need from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MemberPlan {
+    /// No member changes.
+    Unchanged,
+    /// Adds and removes by id: they commute with concurrent changes and need no member read.
+    Delta(MemberDelta),
+    /// A `RemoveAll` or `ReplaceAll` makes the result depend on the current members: read them,
+    /// then [`resolve_members`].
+    NeedsCurrent,
+}
+
+/// The id a member `value` names; a value that cannot be one of our ids is not a user of this
+/// tenant (`400 invalidValue` when added).
+pub fn member_id(value: &str) -> Result<ResourceId, ScimError> {
+    ResourceId::parse(value).ok_or_else(|| {
+        ScimError::invalid_value(format!(
+            "`{}` is not a user of this tenant.",
+            value.chars().take(100).collect::<String>()
+        ))
+    })
+}
+
+/// Folds a request's member changes, in order, into what the store must do. Removing an id
+/// that cannot be ours is a no-op; adding one is `400 invalidValue`.
+pub fn plan_member_changes(changes: &[MemberChange]) -> Result<MemberPlan, ScimError> {
+    if changes.is_empty() {
+        return Ok(MemberPlan::Unchanged);
+    }
+    if changes
+        .iter()
+        .any(|c| matches!(c, MemberChange::RemoveAll | MemberChange::ReplaceAll(_)))
+    {
+        // Still check every added id now, so a bad one fails before anything is read.
+        for change in changes {
+            if let MemberChange::ReplaceAll(ids) | MemberChange::Add(ids) = change {
+                for id in ids {
+                    member_id(id)?;
+                }
+            }
+        }
+        return Ok(MemberPlan::NeedsCurrent);
+    }
+    let mut net: BTreeMap<ResourceId, bool> = BTreeMap::new();
+    for change in changes {
+        match change {
+            MemberChange::Add(ids) => {
+                for id in ids {
+                    net.insert(member_id(id)?, true);
+                }
+            }
+            MemberChange::Remove(ids) => {
+                for id in ids.iter().filter_map(|id| ResourceId::parse(id)) {
+                    net.insert(id, false);
+                }
+            }
+            MemberChange::RemoveAll | MemberChange::ReplaceAll(_) => {}
+        }
+    }
+    let (add, remove): (Vec<_>, Vec<_>) = net.into_iter().partition(|(_, add)| *add);
+    Ok(MemberPlan::Delta(MemberDelta {
+        add: add.into_iter().map(|(id, _)| id).collect(),
+        remove: remove.into_iter().map(|(id, _)| id).collect(),
+    }))
+}
+
+/// Applies member changes, in order, to the current member set: the complete new member list.
+pub fn resolve_members(
+    current: &[ResourceId],
+    changes: &[MemberChange],
+) -> Result<Vec<ResourceId>, ScimError> {
+    let mut set: BTreeSet<ResourceId> = current.iter().cloned().collect();
+    for change in changes {
+        match change {
+            MemberChange::Add(ids) => {
+                for id in ids {
+                    set.insert(member_id(id)?);
+                }
+            }
+            MemberChange::Remove(ids) => {
+                for id in ids.iter().filter_map(|id| ResourceId::parse(id)) {
+                    set.remove(&id);
+                }
+            }
+            MemberChange::RemoveAll => set.clear(),
+            MemberChange::ReplaceAll(ids) => {
+                set.clear();
+                for id in ids {
+                    set.insert(member_id(id)?);
+                }
+            }
+        }
+    }
+    Ok(set.into_iter().collect())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod plan_tests {
+    use super::*;
+
+    const A: &str = "00000000-0000-4000-8000-00000000000a";
+    const B: &str = "00000000-0000-4000-8000-00000000000b";
+
+    fn id(s: &str) -> ResourceId {
+        ResourceId::parse(s).unwrap()
+    }
+
+    #[test]
+    fn adds_and_removes_fold_to_a_delta_where_the_last_change_wins() {
+        let plan = plan_member_changes(&[
+            MemberChange::Add(vec![A.into(), B.into()]),
+            MemberChange::Remove(vec![B.into(), "not-ours".into()]),
+        ])
+        .unwrap();
+        assert_eq!(
+            plan,
+            MemberPlan::Delta(MemberDelta {
+                add: vec![id(A)],
+                remove: vec![id(B)]
+            })
+        );
+    }
+
+    #[test]
+    fn adding_an_id_that_is_not_ours_is_invalid_value() {
+        for changes in [
+            vec![MemberChange::Add(vec!["x".into()])],
+            vec![MemberChange::RemoveAll, MemberChange::Add(vec!["x".into()])],
+        ] {
+            let err = plan_member_changes(&changes).unwrap_err();
+            assert_eq!(err.scim_type(), Some(crate::ScimType::InvalidValue));
+        }
+    }
+
+    #[test]
+    fn replace_all_needs_the_current_members_and_resolves_in_order() {
+        let changes = [
+            MemberChange::ReplaceAll(vec![A.into()]),
+            MemberChange::Add(vec![B.into()]),
+            MemberChange::Remove(vec![A.into()]),
+        ];
+        assert_eq!(plan_member_changes(&changes).unwrap(), MemberPlan::NeedsCurrent);
+        assert_eq!(resolve_members(&[id(A)], &changes).unwrap(), vec![id(B)]);
+        assert_eq!(
+            resolve_members(&[id(A), id(B)], &[MemberChange::RemoveAll]).unwrap(),
+            Vec::<ResourceId>::new()
+        );
+    }
+
+    #[test]
+    fn the_delta_between_member_sets_names_only_differences() {
+        let d = MemberDelta::between(&[id(A)], &[id(B), id(A)]);
+        assert_eq!(d, MemberDelta { add: vec![id(B)], remove: vec![] });
+        assert!(MemberDelta::between(&[id(A)], &[id(A)]).is_empty());
     }
 }

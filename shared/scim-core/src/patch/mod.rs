@@ -36,7 +36,10 @@ use crate::error::ScimError;
 use crate::filter::{AttrPath, FilterExpr};
 use crate::schema::ResourceSchema;
 
-pub use members::{split_member_operations, MemberChange};
+pub use members::{
+    member_id, plan_member_changes, resolve_members, split_member_operations, MemberChange,
+    MemberDelta, MemberPlan,
+};
 
 /// The most operations one PATCH request may carry.
 pub const MAX_PATCH_OPERATIONS: usize = 1000;
@@ -124,6 +127,50 @@ impl PatchRequest {
     pub fn split_members(&self) -> Result<(PatchRequest, Vec<MemberChange>), ScimError> {
         let (operations, changes) = split_member_operations(self)?;
         Ok((PatchRequest { operations }, changes))
+    }
+}
+
+impl PatchRequest {
+    /// `Some(active)` when every operation only sets `active` to a boolean (with or without a
+    /// path, any key casing, `"True"`/`"False"` as strings): the (de)activation Okta and Entra
+    /// send, which a store can apply without reading the resource first. `None` for anything
+    /// else, including `remove active` and `null`/`""` values (which go the general way, where
+    /// they keep the current value: see `docs/ARCHITECTURE.md`, "Deprovisioning is sticky").
+    pub fn only_sets_active(&self) -> Option<bool> {
+        let mut result = None;
+        for op in &self.operations {
+            if op.op == PatchOp::Remove {
+                return None;
+            }
+            let value = op.value.as_ref()?;
+            let sent = match &op.path {
+                Some(path)
+                    if path.filter.is_none()
+                        && path.attr.extension.is_none()
+                        && path.attr.attr == "active"
+                        && path.attr.sub_attr.is_none() =>
+                {
+                    value
+                }
+                Some(_) => return None,
+                None => {
+                    let obj = value.as_object()?;
+                    let mut entries = obj.iter();
+                    let (key, v) = entries.next()?;
+                    if entries.next().is_some() || !key.eq_ignore_ascii_case("active") {
+                        return None;
+                    }
+                    v
+                }
+            };
+            result = Some(match sent {
+                Value::Bool(b) => *b,
+                Value::String(s) if s.eq_ignore_ascii_case("true") => true,
+                Value::String(s) if s.eq_ignore_ascii_case("false") => false,
+                _ => return None,
+            });
+        }
+        result
     }
 }
 

@@ -1,12 +1,11 @@
 //! Query parameters shared by GET on a collection and POST `.search` (RFC 7644 sections
 //! 3.4.2, 3.4.3): filter, paging, sorting and attribute projection, and the ListResponse.
 
-use scim_core::filter::{AttrPath, Filter};
-use scim_core::schema::ResourceSchema;
-use scim_core::ScimError;
 use serde_json::{json, Map, Value};
 
-use crate::http::Request;
+use crate::error::ScimError;
+use crate::filter::{AttrPath, Filter};
+use crate::schema::ResourceSchema;
 
 /// Page size when the client sends no `count`.
 pub const DEFAULT_COUNT: usize = 100;
@@ -47,15 +46,19 @@ pub enum Selector {
 }
 
 impl ListQuery {
-    /// From GET query parameters.
-    pub fn from_query(request: &Request, schema: &ResourceSchema) -> Result<Self, ScimError> {
+    /// From GET query parameters; `param` looks one up by name (the door decides how names
+    /// are matched).
+    pub fn from_query<'a>(
+        param: impl Fn(&str) -> Option<&'a str>,
+        schema: &ResourceSchema,
+    ) -> Result<Self, ScimError> {
         Self::build(
-            request.query_param("filter"),
-            request.query_param("startIndex").map(Value::from),
-            request.query_param("count").map(Value::from),
-            request.query_param("sortBy"),
-            request.query_param("sortOrder"),
-            Projection::from_request(request, schema)?,
+            param("filter"),
+            param("startIndex").map(Value::from),
+            param("count").map(Value::from),
+            param("sortBy"),
+            param("sortOrder"),
+            Projection::parse(param("attributes"), param("excludedAttributes"), schema)?,
             schema,
         )
     }
@@ -178,12 +181,9 @@ fn integer(name: &str, value: Option<Value>) -> Result<Option<i64>, ScimError> {
 }
 
 impl Projection {
-    pub fn from_request(request: &Request, schema: &ResourceSchema) -> Result<Self, ScimError> {
-        Self::parse(
-            request.query_param("attributes"),
-            request.query_param("excludedAttributes"),
-            schema,
-        )
+    /// Whether the client asked for a projection at all.
+    pub fn is_requested(&self) -> bool {
+        !self.attributes.is_empty() || !self.excluded.is_empty()
     }
 
     pub fn parse(
@@ -350,35 +350,49 @@ pub fn list_response(total: usize, start_index: usize, resources: Vec<Value>) ->
     })
 }
 
-/// Filters, sorts and pages rendered resources held in memory.
-pub fn page_in_memory(mut items: Vec<Value>, query: &ListQuery) -> (usize, Vec<Value>) {
-    if let Some(filter) = &query.filter {
-        items.retain(|i| filter.matches(i));
+impl ListQuery {
+    /// Whether the query can be answered in the store's own order (`sort_by`, when given, is the
+    /// attribute that order follows, ascending) without examining every resource.
+    pub fn pages_in_index_order(&self, index_order: &str) -> bool {
+        self.filter.is_none()
+            && !self.descending
+            && self
+                .sort_by
+                .as_ref()
+                .is_none_or(|s| s.extension.is_none() && s.sub_attr.is_none() && s.attr == index_order)
     }
-    if let Some(sort) = &query.sort_by {
-        items.sort_by(|a, b| {
-            let o = sort.compare_resources(a, b);
-            if query.descending {
-                o.reverse()
-            } else {
-                o
-            }
-        });
+
+    /// Filters, sorts and pages items held in memory; `resource` gives each item's SCIM
+    /// representation, which the filter and the sort read. Returns the total and the page.
+    pub fn page_in_memory<T>(&self, mut items: Vec<T>, resource: impl Fn(&T) -> &Value) -> (usize, Vec<T>) {
+        if let Some(filter) = &self.filter {
+            items.retain(|i| filter.matches(resource(i)));
+        }
+        if let Some(sort) = &self.sort_by {
+            items.sort_by(|a, b| {
+                let o = sort.compare_resources(resource(a), resource(b));
+                if self.descending {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+        }
+        let total = items.len();
+        let page = items
+            .into_iter()
+            .skip(self.start_index.saturating_sub(1))
+            .take(self.count)
+            .collect();
+        (total, page)
     }
-    let total = items.len();
-    let page = items
-        .into_iter()
-        .skip(query.start_index - 1)
-        .take(query.count)
-        .collect();
-    (total, page)
 }
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use scim_core::schema::{Schemas, DEFAULT_PLATFORM_SCHEMA};
+    use crate::schema::{Schemas, DEFAULT_PLATFORM_SCHEMA};
 
     fn users() -> ResourceSchema {
         Schemas::new(DEFAULT_PLATFORM_SCHEMA).user
@@ -422,7 +436,7 @@ mod tests {
             let err = search(body.clone()).unwrap_err();
             assert_eq!(
                 err.scim_type(),
-                Some(scim_core::ScimType::InvalidValue),
+                Some(crate::ScimType::InvalidValue),
                 "{body}"
             );
         }
@@ -431,7 +445,7 @@ mod tests {
     #[test]
     fn a_bad_filter_is_invalid_filter_and_sort_order_is_checked() {
         let err = search(json!({"filter": "userName eq"})).unwrap_err();
-        assert_eq!(err.scim_type(), Some(scim_core::ScimType::InvalidFilter));
+        assert_eq!(err.scim_type(), Some(crate::ScimType::InvalidFilter));
         let err = search(json!({"sortOrder": "sideways"})).unwrap_err();
         assert_eq!(err.status(), 400);
         assert!(

@@ -1,0 +1,94 @@
+//! The records the operations core reads and writes through the store ports. They carry what
+//! the platform and SCIM need and nothing of how the table stores them: no keys, no index
+//! attributes (the DynamoDB adapter derives those).
+
+use scim_core::ids::{ResourceId, TenantId};
+use scim_core::{PlatformRole, ProjectRole};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A platform user: the SCIM User document plus what the platform reads without parsing it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: ResourceId,
+    /// The canonical SCIM document (without `id`, `meta`, `schemas`, `groups`). It always holds
+    /// `active` as a boolean equal to [`User::active`].
+    pub doc: Value,
+    /// The platform's view of `active`: false means deactivated (never deleted).
+    pub active: bool,
+    /// The effective platform role.
+    pub platform_role: PlatformRole,
+    /// The groups (projects) the user belongs to.
+    pub group_ids: Vec<ResourceId>,
+    pub version: u64,
+    pub created: String,
+    pub last_modified: String,
+    /// Who made the last change (a token prefix); absent on records written before it existed.
+    pub modified_by: Option<String>,
+}
+
+/// A project: the SCIM Group document. Members are separate records ([`Member`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: ResourceId,
+    /// The canonical SCIM document without `members`, `id`, `meta`, `schemas`.
+    pub doc: Value,
+    /// The role members of this project get.
+    pub project_role: ProjectRole,
+    pub version: u64,
+    pub created: String,
+    pub last_modified: String,
+    pub modified_by: Option<String>,
+}
+
+/// One member of a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: ResourceId,
+    pub project_role: ProjectRole,
+}
+
+/// Who made a change and when: every write to a user or group stamps both, so the table's
+/// stream, and the audit trail derived from it, can tell who changed what.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Change<'a> {
+    /// The request's timestamp (RFC 3339).
+    pub at: &'a str,
+    /// The caller: the visible prefix of its token (`scim_1a2b3c4d`), never the token.
+    pub by: &'a str,
+}
+
+/// Tenant-level settings an administrator may change.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct TenantSettings {
+    /// Platform role for users the IdP sends without one (MEMBER when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_platform_role: Option<PlatformRole>,
+    /// Project role for members of new projects (the deployment default when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_project_role: Option<ProjectRole>,
+    /// Requests per second per token (the deployment default when unset).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit_per_second: Option<u32>,
+}
+
+/// What a verified token grants: the tenant, and what to log about the caller.
+///
+/// The tenant comes only from the token: no door reads a tenant from a path, a header or a
+/// body, so no request can name another tenant's data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub tenant: TenantId,
+    pub token_prefix: String,
+    /// The HMAC of the token (hex): keys its rate counter; never the token itself.
+    pub token_hash: String,
+    pub settings: TenantSettings,
+}
+
+/// Why a token was refused (all answered 401; the distinction is for logs only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Malformed,
+    UnknownOrRevoked,
+    TenantDisabled,
+}
