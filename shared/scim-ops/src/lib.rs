@@ -15,3 +15,44 @@ pub mod tokens;
 pub use error::{StoreError, UniqueAttribute, RETRY_AFTER_SECS};
 pub use model::{Change, Group, Member, Principal, Refusal, TenantSettings, User};
 pub use ports::{GroupStore, RateCounter, TokenStore, UserStore};
+pub mod access;
+pub mod groups;
+pub mod memory;
+pub mod operation;
+pub mod render;
+pub mod users;
+pub mod write;
+
+pub use operation::{Ctx, GroupOperation, Operation, Outcome, Resource, UserOperation};
+pub use write::Precondition;
+
+use scim_core::schema::Schemas;
+use scim_core::{ProjectRole, ScimError};
+
+/// The operations core over a store `S` (the DynamoDB adapter in the functions, the in-memory
+/// one in unit tests). Built once per cold start.
+#[derive(Debug)]
+pub struct Operations<S> {
+    pub store: S,
+    pub schemas: Schemas,
+    /// The deployment's project role for members of new projects (a tenant may override it).
+    pub default_project_role: ProjectRole,
+}
+
+impl<S: UserStore + GroupStore> Operations<S> {
+    pub fn new(store: S, schemas: Schemas, default_project_role: ProjectRole) -> Self {
+        Self {
+            store,
+            schemas,
+            default_project_role,
+        }
+    }
+
+    /// Executes one operation for the caller in `ctx`.
+    pub async fn execute(&self, ctx: &Ctx<'_>, operation: Operation) -> Result<Outcome, ScimError> {
+        match operation {
+            Operation::User(op) => self.user(ctx, op).await,
+            Operation::Group(op) => self.group(ctx, op).await,
+        }
+    }
+}

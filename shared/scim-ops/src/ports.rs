@@ -22,7 +22,6 @@ use scim_core::patch::MemberDelta;
 use crate::error::StoreError;
 use crate::model::{Change, Group, Member, Principal, Refusal, User};
 
-
 /// Users.
 pub trait UserStore: Send + Sync {
     /// Creates a user with its uniqueness guards; `Taken` when one is held by another user.
@@ -84,8 +83,10 @@ pub trait UserStore: Send + Sync {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// How many users the tenant has.
-    fn count_users(&self, tenant: &TenantId)
-        -> impl Future<Output = Result<usize, StoreError>> + Send;
+    fn count_users(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// Up to `take` users after skipping `skip`, in userName order (case-insensitive).
     fn page_users(
@@ -164,8 +165,10 @@ pub trait GroupStore: Send + Sync {
         change: Change<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    fn count_groups(&self, tenant: &TenantId)
-        -> impl Future<Output = Result<usize, StoreError>> + Send;
+    fn count_groups(
+        &self,
+        tenant: &TenantId,
+    ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
     /// Up to `take` groups after skipping `skip`, in displayName order (case-insensitive).
     fn page_groups(
@@ -205,4 +208,3 @@ pub trait RateCounter: Send + Sync {
         limit: u32,
     ) -> impl Future<Output = Result<u32, StoreError>> + Send;
 }
-

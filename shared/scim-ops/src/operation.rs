@@ -1,0 +1,162 @@
+//! The operations a door may ask for, already parsed, and what they answer. A door builds one
+//! [`Operation`] per request (routing, body, query parameters, `If-Match`) and renders the
+//! [`Outcome`] in its own dialect; nothing here knows where the request came from.
+
+use scim_core::ids::ResourceId;
+use scim_core::list::{ListQuery, Projection};
+use scim_core::patch::PatchRequest;
+use serde_json::Value;
+
+use crate::model::Principal;
+use crate::write::Precondition;
+
+/// One request, as every door hands it over.
+#[derive(Debug, Clone)]
+pub enum Operation {
+    User(UserOperation),
+    Group(GroupOperation),
+}
+
+#[derive(Debug, Clone)]
+pub enum UserOperation {
+    Create {
+        body: Value,
+        projection: Projection,
+    },
+    Get {
+        id: ResourceId,
+        projection: Projection,
+    },
+    Replace {
+        id: ResourceId,
+        body: Value,
+        precondition: Precondition,
+        projection: Projection,
+    },
+    Patch {
+        id: ResourceId,
+        patch: PatchRequest,
+        precondition: Precondition,
+        projection: Projection,
+    },
+    Delete {
+        id: ResourceId,
+        precondition: Precondition,
+    },
+    List(ListQuery),
+}
+
+#[derive(Debug, Clone)]
+pub enum GroupOperation {
+    Create {
+        body: Value,
+        projection: Projection,
+    },
+    Get {
+        id: ResourceId,
+        projection: Projection,
+    },
+    Replace {
+        id: ResourceId,
+        body: Value,
+        precondition: Precondition,
+        projection: Projection,
+    },
+    /// Answered without a body unless the client asked for attributes (Entra expects 204).
+    Patch {
+        id: ResourceId,
+        patch: PatchRequest,
+        precondition: Precondition,
+        projection: Projection,
+    },
+    Delete {
+        id: ResourceId,
+        precondition: Precondition,
+    },
+    List(ListQuery),
+}
+
+impl Operation {
+    /// A short name for logs and metrics (`user.patch`, `group.list`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::User(op) => match op {
+                UserOperation::Create { .. } => "user.create",
+                UserOperation::Get { .. } => "user.get",
+                UserOperation::Replace { .. } => "user.replace",
+                UserOperation::Patch { .. } => "user.patch",
+                UserOperation::Delete { .. } => "user.delete",
+                UserOperation::List(_) => "user.list",
+            },
+            Self::Group(op) => match op {
+                GroupOperation::Create { .. } => "group.create",
+                GroupOperation::Get { .. } => "group.get",
+                GroupOperation::Replace { .. } => "group.replace",
+                GroupOperation::Patch { .. } => "group.patch",
+                GroupOperation::Delete { .. } => "group.delete",
+                GroupOperation::List(_) => "group.list",
+            },
+        }
+    }
+
+    /// The resource the operation names, if one.
+    pub fn resource_id(&self) -> Option<&ResourceId> {
+        match self {
+            Self::User(
+                UserOperation::Get { id, .. }
+                | UserOperation::Replace { id, .. }
+                | UserOperation::Patch { id, .. }
+                | UserOperation::Delete { id, .. },
+            )
+            | Self::Group(
+                GroupOperation::Get { id, .. }
+                | GroupOperation::Replace { id, .. }
+                | GroupOperation::Patch { id, .. }
+                | GroupOperation::Delete { id, .. },
+            ) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A resource in the answer: its SCIM representation (projected), version and URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub body: Value,
+    pub version: u64,
+    pub location: String,
+}
+
+/// What an operation answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    Created(Resource),
+    Ok(Resource),
+    NoContent,
+    /// A ListResponse (RFC 7644 section 3.4.2).
+    List(Value),
+}
+
+/// Per-request facts: who asks, where resources live, and when.
+#[derive(Debug, Clone)]
+pub struct Ctx<'a> {
+    pub principal: &'a Principal,
+    /// Absolute base URL of the resources, e.g. `https://api.example.com/scim/v2`.
+    pub base_url: &'a str,
+    /// The request's timestamp (RFC 3339): `meta.lastModified` of its writes.
+    pub now: String,
+}
+
+impl Ctx<'_> {
+    /// The stamp of this request's writes: its timestamp and the caller's token prefix.
+    pub fn change(&self) -> crate::model::Change<'_> {
+        crate::model::Change {
+            at: &self.now,
+            by: &self.principal.token_prefix,
+        }
+    }
+
+    pub fn tenant(&self) -> &scim_core::ids::TenantId {
+        &self.principal.tenant
+    }
+}
