@@ -6,33 +6,24 @@ use std::time::{Duration, Instant};
 
 use scim_core::schema::Schemas;
 use scim_core::ScimError;
-use scim_store::tokens::TokenHasher;
-use scim_store::{Principal, Store};
+use scim_ops::access::{Authenticator, RateLimiter};
+use scim_ops::tokens::TokenHasher;
+use scim_ops::{Ctx, Operations, Principal};
+use scim_store::Store;
 
-use crate::auth::Authenticator;
 use crate::config::Config;
 use crate::http::{Method, Request, Response};
-use crate::ratelimit::RateLimiter;
 use crate::routes::{Family, Route};
 
-/// Everything a request handler may use.
+/// Everything a request may use, built once per cold start.
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
-    pub store: Store,
-    pub schemas: Schemas,
+    /// The operations core over the DynamoDB adapter (which also serves tokens and rate
+    /// counters).
+    pub ops: Operations<Store>,
     pub auth: Authenticator,
     pub limiter: RateLimiter,
-}
-
-/// Per-request facts the handlers share.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub principal: Principal,
-    /// Absolute base URL, e.g. `https://api.example.com/scim/v2`.
-    pub base_url: String,
-    /// The request's timestamp (RFC 3339), used for `meta` and `last_used`.
-    pub now: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -65,21 +56,29 @@ impl App {
         let schemas = Schemas::new(&config.platform_schema_urn);
         let auth = Authenticator::new(hasher, Duration::from_secs(config.token_cache_seconds));
         let limiter = RateLimiter::new(config.rate_limit_per_second);
+        let ops = Operations::new(store, schemas, config.default_project_role);
         Self {
             config,
-            store,
-            schemas,
+            ops,
             auth,
             limiter,
         }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.ops.store
+    }
+
+    pub fn schemas(&self) -> &Schemas {
+        &self.ops.schemas
     }
 
     /// Handles one request for a function of `family`. Never fails: every error becomes a SCIM
     /// Error response.
     pub async fn handle(&self, family: Family, request: Request, request_id: &str) -> Response {
         let started = Instant::now();
-        let calls_before = self.store.calls();
-        let capacity_before = self.store.consumed_capacity();
+        let calls_before = self.store().calls();
+        let capacity_before = self.store().consumed_capacity();
         let mut marks = CallMarks::default();
         let route = Route::parse(&request.path);
         let outcome = self
@@ -97,7 +96,7 @@ impl App {
         // Token verification, the rate limit and the operation itself are counted apart:
         // verification is 0 on a warm cache, the rate limit about one claim per second per busy
         // instance, and the operation's count is what the data model decides.
-        let calls_end = self.store.calls();
+        let calls_end = self.store().calls();
         let after_auth = marks.after_auth.unwrap_or(calls_end);
         let after_rate = marks.after_rate.unwrap_or(after_auth);
         let auth_calls = after_auth.saturating_sub(calls_before);
@@ -111,7 +110,7 @@ impl App {
                 // Capacity units DynamoDB reported for the whole request (token check included).
                 .with_header(
                     "x-scim-dynamodb-capacity",
-                    format!("{:.3}", self.store.consumed_capacity() - capacity_before),
+                    format!("{:.3}", self.store().consumed_capacity() - capacity_before),
                 );
         }
         tracing::info!(
@@ -166,24 +165,34 @@ impl App {
             ));
         }
         let now = scim_core::datetime::format(time::OffsetDateTime::now_utc());
+        let token = request.bearer_token().map_err(|e| (e, None))?;
         let principal = self
             .auth
-            .authenticate(&self.store, request, &now)
+            .authenticate(self.store(), token, &now)
             .await
             .map_err(|e| (e, None))?;
-        marks.after_auth = Some(self.store.calls());
-        let admitted = self.limiter.admit(&self.store, &principal).await;
-        marks.after_rate = Some(self.store.calls());
+        marks.after_auth = Some(self.store().calls());
+        let admitted = self.limiter.admit(self.store(), &principal).await;
+        marks.after_rate = Some(self.store().calls());
         admitted.map_err(|e| (e, Some(principal.clone())))?;
-        let ctx = Ctx {
-            principal: principal.clone(),
-            base_url: request.base_url(self.config.public_base_url.as_deref()),
-            now,
-        };
+        let base_url = request.base_url(self.config.public_base_url.as_deref());
         let result = match family {
-            Family::Users => crate::users::handle(self, &ctx, route, request).await,
-            Family::Groups => crate::groups::handle(self, &ctx, route, request).await,
-            Family::Discovery => crate::discovery::handle(self, &ctx, route),
+            Family::Discovery => crate::discovery::handle(self, &base_url, route),
+            Family::Users | Family::Groups => {
+                let ctx = Ctx {
+                    principal: &principal,
+                    base_url: &base_url,
+                    now,
+                };
+                match crate::scim2::operation(self.schemas(), route, request) {
+                    Ok(operation) => self
+                        .ops
+                        .execute(&ctx, operation)
+                        .await
+                        .map(crate::scim2::respond),
+                    Err(err) => Err(err),
+                }
+            }
         };
         match result {
             Ok(response) => Ok((response, Some(principal))),

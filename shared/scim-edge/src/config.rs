@@ -1,8 +1,7 @@
 //! Deployment configuration, read once per cold start from the environment.
 
 use scim_core::schema::DEFAULT_PLATFORM_SCHEMA;
-
-pub use scim_core::schema::PROJECT_ROLES;
+use scim_core::ProjectRole;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -16,7 +15,7 @@ pub struct Config {
     /// `SCIM_PLATFORM_SCHEMA_URN`: the custom extension's URN.
     pub platform_schema_urn: String,
     /// `SCIM_DEFAULT_PROJECT_ROLE`: ADMIN, EDITOR (default) or VIEWER.
-    pub default_project_role: String,
+    pub default_project_role: ProjectRole,
     /// `SCIM_TOKEN_CACHE_SECONDS`: how long a verified token is trusted without a table read.
     pub token_cache_seconds: u64,
     /// `SCIM_MAX_PAYLOAD_BYTES`: largest request body accepted (advertised as maxPayloadSize).
@@ -48,16 +47,15 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .ok_or(ConfigError::Missing(name))
         };
-        let default_project_role = get("SCIM_DEFAULT_PROJECT_ROLE")
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "EDITOR".into())
-            .to_ascii_uppercase();
-        if !PROJECT_ROLES.contains(&default_project_role.as_str()) {
-            return Err(ConfigError::Invalid(
-                "SCIM_DEFAULT_PROJECT_ROLE",
-                format!("{default_project_role} is not one of ADMIN, EDITOR, VIEWER"),
-            ));
-        }
+        let default_project_role = match get("SCIM_DEFAULT_PROJECT_ROLE").filter(|v| !v.is_empty()) {
+            None => ProjectRole::default(),
+            Some(text) => ProjectRole::parse(&text).ok_or_else(|| {
+                ConfigError::Invalid(
+                    "SCIM_DEFAULT_PROJECT_ROLE",
+                    format!("{text} is not one of {}", ProjectRole::NAMES.join(", ")),
+                )
+            })?,
+        };
         let number = |name: &'static str, default: u64| -> Result<u64, ConfigError> {
             match get(name).filter(|v| !v.is_empty()) {
                 None => Ok(default),
@@ -110,7 +108,7 @@ mod tests {
     fn defaults_apply_when_optional_settings_are_absent() {
         let c =
             Config::from_lookup(env(&[("TABLE_NAME", "t"), ("TOKEN_KEY_SECRET_ID", "s")])).unwrap();
-        assert_eq!(c.default_project_role, "EDITOR");
+        assert_eq!(c.default_project_role, ProjectRole::Editor);
         assert_eq!(c.token_cache_seconds, 60);
         assert_eq!(c.rate_limit_per_second, 100);
         assert_eq!(c.platform_schema_urn, DEFAULT_PLATFORM_SCHEMA);

@@ -5,29 +5,30 @@ use scim_core::schema::{ResourceSchema, Schema};
 use scim_core::ScimError;
 use serde_json::{json, Value};
 
-use crate::app::{App, Ctx};
+use scim_core::list::{list_response, MAX_COUNT};
+
+use crate::app::App;
 use crate::http::Response;
-use crate::list::{list_response, MAX_COUNT};
 use crate::routes::Route;
 
-pub fn handle(app: &App, ctx: &Ctx, route: &Route) -> Result<Response, ScimError> {
-    let base = ctx.base_url.as_str();
+pub fn handle(app: &App, base: &str, route: &Route) -> Result<Response, ScimError> {
+    let schemas = app.schemas();
     let body = match route {
         Route::ServiceProviderConfig => service_provider_config(app, base),
         Route::ResourceTypes => {
-            let types: Vec<Value> = [&app.schemas.user, &app.schemas.group]
+            let types: Vec<Value> = [&schemas.user, &schemas.group]
                 .into_iter()
                 .map(|rs| resource_type(rs, base))
                 .collect();
             list_response(types.len(), 1, types)
         }
-        Route::ResourceType(name) => [&app.schemas.user, &app.schemas.group]
+        Route::ResourceType(name) => [&schemas.user, &schemas.group]
             .into_iter()
             .find(|rs| rs.kind.name().eq_ignore_ascii_case(name))
             .map(|rs| resource_type(rs, base))
             .ok_or_else(|| ScimError::NotFound(format!("No resource type `{}`.", clip(name))))?,
         Route::Schemas => {
-            let all: Vec<Value> = app.schemas.all().map(|s| s.to_json(base)).collect();
+            let all: Vec<Value> = schemas.all().map(|s| s.to_json(base)).collect();
             list_response(all.len(), 1, all)
         }
         Route::Schema(id) => app

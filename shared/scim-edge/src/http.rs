@@ -58,6 +58,20 @@ impl Request {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The token from `Authorization: Bearer <token>` (scheme case-insensitive, RFC 6750).
+    pub fn bearer_token(&self) -> Result<&str, ScimError> {
+        let header = self.header("authorization").ok_or_else(|| {
+            ScimError::Unauthorized("The request has no Authorization header.".into())
+        })?;
+        let (scheme, token) = header.trim().split_once(' ').unwrap_or((header, ""));
+        if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+            return Err(ScimError::Unauthorized(
+                "The Authorization header must be `Bearer <token>`.".into(),
+            ));
+        }
+        Ok(token.trim())
+    }
+
     /// The absolute base URL of the SCIM API (`https://host/scim/v2`), from the configured
     /// public URL or else from the request's host.
     pub fn base_url(&self, configured: Option<&str>) -> String {

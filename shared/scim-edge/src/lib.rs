@@ -1,20 +1,14 @@
-//! The edge of the SCIM service: configuration, authentication, the Users, Groups and discovery
-//! handlers over transport-neutral requests, and the thin Lambda glue.
+//! The doors of the SCIM service: configuration, the one request pipeline (routing, size
+//! limit, authentication, rate limit, logging), the SCIM 2.0 door that turns HTTP requests into
+//! operations of `scim-ops` and outcomes into responses, discovery, and the thin Lambda glue.
 
-mod actor;
 pub mod app;
-pub mod auth;
 pub mod config;
 pub mod discovery;
-pub mod errors;
-pub mod groups;
 pub mod http;
 pub mod lambda;
-pub mod list;
-pub mod ratelimit;
-pub mod render;
 pub mod routes;
-pub mod users;
+pub mod scim2;
 
 pub use routes::Family;
 /// The strict JSON reader lives in the core (no HTTP or AWS dependencies, so it can be fuzzed).

@@ -1,11 +1,47 @@
-//! Paths to routes. The raw path is parsed, so the handlers behave the same behind API Gateway
-//! (with path parameters) and behind `cargo lambda watch` (without).
+//! The route table, once: every SCIM 2.0 path, the function that serves it and the methods it
+//! answers. `template.yaml` (API Gateway events), the `cargo lambda watch` router in
+//! `Cargo.toml` and `openapi.yaml` are checked equal to [`ROUTES`] by this module's tests.
+//!
+//! The raw path is parsed, so a function behaves the same behind API Gateway (with path
+//! parameters) and behind `cargo lambda watch` (without).
 
 use crate::http::Method;
 use scim_core::ScimError;
 
-/// The function families of the design card; each Lambda binary serves one.
+/// Where every SCIM 2.0 path starts.
+pub const BASE_PATH: &str = "/scim/v2";
+
+/// One row of the route table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// The path under the API, with `{id}` for a path parameter.
+    pub path: &'static str,
+    /// The function serving it.
+    pub family: Family,
+    /// The methods it answers (405 with `Allow` for the others).
+    pub methods: &'static [Method],
+}
+
+use Method::{Delete, Get, Patch, Post, Put};
+
+/// Every route of the SCIM 2.0 API.
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec { path: "/scim/v2/Users", family: Family::Users, methods: &[Get, Post] },
+    RouteSpec { path: "/scim/v2/Users/.search", family: Family::Users, methods: &[Post] },
+    RouteSpec { path: "/scim/v2/Users/{id}", family: Family::Users, methods: &[Get, Put, Patch, Delete] },
+    RouteSpec { path: "/scim/v2/Groups", family: Family::Groups, methods: &[Get, Post] },
+    RouteSpec { path: "/scim/v2/Groups/.search", family: Family::Groups, methods: &[Post] },
+    RouteSpec { path: "/scim/v2/Groups/{id}", family: Family::Groups, methods: &[Get, Put, Patch, Delete] },
+    RouteSpec { path: "/scim/v2/ServiceProviderConfig", family: Family::Discovery, methods: &[Get] },
+    RouteSpec { path: "/scim/v2/ResourceTypes", family: Family::Discovery, methods: &[Get] },
+    RouteSpec { path: "/scim/v2/ResourceTypes/{id}", family: Family::Discovery, methods: &[Get] },
+    RouteSpec { path: "/scim/v2/Schemas", family: Family::Discovery, methods: &[Get] },
+    RouteSpec { path: "/scim/v2/Schemas/{id}", family: Family::Discovery, methods: &[Get] },
+    RouteSpec { path: "/scim/v2/.search", family: Family::Discovery, methods: &[Post] },
+];
+
+/// The function families of the design card; each Lambda binary serves one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Family {
     Users,
     Groups,
@@ -60,51 +96,48 @@ impl Route {
         Ok(route)
     }
 
+    /// This route's row of [`ROUTES`].
+    pub fn spec(&self) -> &'static RouteSpec {
+        let path = match self {
+            Self::RootSearch => "/scim/v2/.search",
+            Self::Users => "/scim/v2/Users",
+            Self::UsersSearch => "/scim/v2/Users/.search",
+            Self::User(_) => "/scim/v2/Users/{id}",
+            Self::Groups => "/scim/v2/Groups",
+            Self::GroupsSearch => "/scim/v2/Groups/.search",
+            Self::Group(_) => "/scim/v2/Groups/{id}",
+            Self::ServiceProviderConfig => "/scim/v2/ServiceProviderConfig",
+            Self::ResourceTypes => "/scim/v2/ResourceTypes",
+            Self::ResourceType(_) => "/scim/v2/ResourceTypes/{id}",
+            Self::Schemas => "/scim/v2/Schemas",
+            Self::Schema(_) => "/scim/v2/Schemas/{id}",
+        };
+        // Every variant has a row (a test checks it); the first row is never reached.
+        ROUTES.iter().find(|r| r.path == path).unwrap_or(&ROUTES[0])
+    }
+
     pub fn family(&self) -> Family {
-        match self {
-            Self::Users | Self::UsersSearch | Self::User(_) => Family::Users,
-            Self::Groups | Self::GroupsSearch | Self::Group(_) => Family::Groups,
-            _ => Family::Discovery,
-        }
+        self.spec().family
     }
 
     /// Whether `method` is defined on this route (405 otherwise).
     pub fn allows(&self, method: Method) -> bool {
-        use Method::*;
-        match self {
-            Self::Users | Self::Groups => matches!(method, Get | Post),
-            Self::UsersSearch | Self::GroupsSearch | Self::RootSearch => method == Post,
-            Self::User(_) | Self::Group(_) => matches!(method, Get | Put | Patch | Delete),
-            _ => method == Get,
-        }
+        self.spec().methods.contains(&method)
     }
 
     /// The methods this route answers, for the `Allow` header of a 405 (RFC 9110 15.5.6).
-    pub fn allowed_methods(&self) -> &'static str {
-        match self {
-            Self::Users | Self::Groups => "GET, POST",
-            Self::UsersSearch | Self::GroupsSearch | Self::RootSearch => "POST",
-            Self::User(_) | Self::Group(_) => "GET, PUT, PATCH, DELETE",
-            _ => "GET",
-        }
+    pub fn allowed_methods(&self) -> String {
+        self.spec()
+            .methods
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
-    /// A short name for logs.
+    /// A short name for logs (`Users/{id}`).
     pub fn name(&self) -> &'static str {
-        match self {
-            Self::RootSearch => ".search",
-            Self::Users => "Users",
-            Self::UsersSearch => "Users/.search",
-            Self::User(_) => "Users/{id}",
-            Self::Groups => "Groups",
-            Self::GroupsSearch => "Groups/.search",
-            Self::Group(_) => "Groups/{id}",
-            Self::ServiceProviderConfig => "ServiceProviderConfig",
-            Self::ResourceTypes => "ResourceTypes",
-            Self::ResourceType(_) => "ResourceTypes/{id}",
-            Self::Schemas => "Schemas",
-            Self::Schema(_) => "Schemas/{id}",
-        }
+        self.spec().path.trim_start_matches(BASE_PATH).trim_start_matches('/')
     }
 }
 
@@ -163,7 +196,7 @@ fn percent_decode(input: &str) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -206,4 +239,153 @@ mod tests {
             Route::User("a%2".into())
         );
     }
+
+    fn repo_file(path: &str) -> String {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        std::fs::read_to_string(format!("{root}/{path}")).unwrap()
+    }
+
+    fn function_name(family: Family) -> &'static str {
+        match family {
+            Family::Users => "users",
+            Family::Groups => "groups",
+            Family::Discovery => "discovery",
+        }
+    }
+
+    #[test]
+    fn every_route_variant_has_its_row_in_the_table() {
+        for (route, path) in [
+            (Route::RootSearch, "/scim/v2/.search"),
+            (Route::User("x".into()), "/scim/v2/Users/{id}"),
+            (Route::Schema("x".into()), "/scim/v2/Schemas/{id}"),
+            (Route::ResourceType("x".into()), "/scim/v2/ResourceTypes/{id}"),
+            (Route::GroupsSearch, "/scim/v2/Groups/.search"),
+        ] {
+            assert_eq!(route.spec().path, path);
+        }
+        for spec in ROUTES {
+            let concrete = spec.path.replace("{id}", "0192d7a4-4c1e-4e6f-9a0b-2f3c4d5e6f70");
+            let route = Route::parse(&concrete).unwrap();
+            assert_eq!(route.spec(), spec, "{}", spec.path);
+        }
+        assert_eq!(Route::User("x".into()).allowed_methods(), "GET, PUT, PATCH, DELETE");
+    }
+
+    /// `template.yaml`: each function's HttpApi events name exactly its routes (discovery may
+    /// leave some to its `$default` catch-all), with methods the table allows.
+    #[test]
+    fn the_sam_template_routes_match_the_route_table() {
+        let template = repo_file("template.yaml");
+        let mut function = None;
+        let mut routed: Vec<(Family, String, String)> = Vec::new();
+        let mut pending_path: Option<String> = None;
+        for line in template.lines() {
+            let trimmed = line.trim();
+            if line.starts_with("  ") && !line.starts_with("   ") && trimmed.ends_with(':') {
+                function = match trimmed {
+                    "UsersFunction:" => Some(Family::Users),
+                    "GroupsFunction:" => Some(Family::Groups),
+                    "DiscoveryFunction:" => Some(Family::Discovery),
+                    _ => None,
+                };
+            }
+            if let Some(path) = trimmed.strip_prefix("Path: ") {
+                pending_path = Some(path.to_string());
+            }
+            if let (Some(method), Some(family)) = (trimmed.strip_prefix("Method: "), function) {
+                if let Some(path) = pending_path.take() {
+                    routed.push((family, path, method.to_string()));
+                }
+            }
+        }
+        assert!(routed.len() >= 10, "{routed:?}");
+        for (family, path, method) in &routed {
+            if path == "$default" {
+                assert_eq!(*family, Family::Discovery, "only discovery catches all");
+                continue;
+            }
+            let spec = ROUTES
+                .iter()
+                .find(|r| r.path == path)
+                .unwrap_or_else(|| panic!("template route {path} is not in ROUTES"));
+            assert_eq!(spec.family, *family, "{path}");
+            assert!(
+                method == "ANY" || spec.methods.iter().any(|m| m.as_str() == method),
+                "{path} {method}"
+            );
+        }
+        for spec in ROUTES.iter().filter(|r| r.family != Family::Discovery) {
+            assert!(
+                routed.iter().any(|(f, p, m)| *f == spec.family && p == spec.path && m == "ANY"),
+                "{} is not routed to its function in template.yaml",
+                spec.path
+            );
+        }
+    }
+
+    /// The `cargo lambda watch` router in the workspace `Cargo.toml`: exactly the table, plus
+    /// the catch-all to discovery.
+    #[test]
+    fn the_local_router_matches_the_route_table() {
+        let manifest = repo_file("Cargo.toml");
+        let section = manifest
+            .split("[workspace.metadata.lambda.watch.router]")
+            .nth(1)
+            .unwrap();
+        let mut routed: Vec<(String, String)> = section
+            .lines()
+            .take_while(|l| !l.starts_with('['))
+            .filter(|l| l.starts_with('"'))
+            .map(|l| {
+                let parts: Vec<&str> = l.split('"').collect();
+                (parts[1].to_string(), parts[3].to_string())
+            })
+            .collect();
+        routed.sort();
+        let mut expected: Vec<(String, String)> = ROUTES
+            .iter()
+            .map(|r| (r.path.to_string(), function_name(r.family).to_string()))
+            .chain([("/{*path}".to_string(), "discovery".to_string())])
+            .collect();
+        expected.sort();
+        assert_eq!(routed, expected);
+    }
+
+    /// `openapi.yaml` documents exactly the table's paths, each with the table's methods.
+    #[test]
+    fn the_openapi_paths_match_the_route_table() {
+        let spec = repo_file("openapi.yaml");
+        let paths = spec.split("\npaths:\n").nth(1).unwrap();
+        let mut documented: Vec<(String, Vec<String>)> = Vec::new();
+        for line in paths.lines() {
+            if !line.starts_with(' ') && !line.is_empty() {
+                break; // the next top-level key
+            }
+            if let Some(path) = line.strip_prefix("  /").and_then(|l| l.strip_suffix(':')) {
+                documented.push((format!("{BASE_PATH}/{path}"), Vec::new()));
+            } else if let Some(method) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')) {
+                if let Some((_, methods)) = documented.last_mut() {
+                    if ["get", "post", "put", "patch", "delete"].contains(&method) {
+                        methods.push(method.to_ascii_uppercase());
+                    }
+                }
+            }
+        }
+        documented.sort();
+        let mut expected: Vec<(String, Vec<String>)> = ROUTES
+            .iter()
+            .map(|r| {
+                let mut methods: Vec<String> = r.methods.iter().map(|m| m.as_str().to_string()).collect();
+                methods.sort();
+                (r.path.to_string(), methods)
+            })
+            .collect();
+        expected.sort();
+        for (_, methods) in &mut documented {
+            methods.sort();
+        }
+        assert_eq!(documented, expected);
+    }
 }
+
