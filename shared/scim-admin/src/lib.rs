@@ -13,6 +13,7 @@ pub use command::Command;
 pub use error::AdminError;
 
 use scim_core::ids::{ResourceId, TenantId};
+use scim_core::{PlatformRole, ProjectRole};
 use scim_store::tokens::TokenHasher;
 use scim_store::{Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED};
 use serde::Serialize;
@@ -125,12 +126,18 @@ impl Admin {
                 let t = self.find(&tenant).await?;
                 let mut settings = t.settings.clone();
                 if let Some(role) = default_platform_role {
-                    settings.default_platform_role =
-                        Some(role_in(&role, scim_core::schema::PLATFORM_ROLES)?);
+                    settings.default_platform_role = Some(role_in(
+                        PlatformRole::parse(&role),
+                        &role,
+                        PlatformRole::NAMES,
+                    )?);
                 }
                 if let Some(role) = default_project_role {
-                    settings.default_project_role =
-                        Some(role_in(&role, scim_core::schema::PROJECT_ROLES)?);
+                    settings.default_project_role = Some(role_in(
+                        ProjectRole::parse(&role),
+                        &role,
+                        ProjectRole::NAMES,
+                    )?);
                 }
                 if let Some(limit) = rate_limit_per_second {
                     if limit == 0 {
@@ -299,16 +306,15 @@ fn non_empty(field: &str, value: &str) -> Result<(), AdminError> {
     Ok(())
 }
 
-fn role_in(role: &str, allowed: &[&str]) -> Result<String, AdminError> {
-    let role = role.to_ascii_uppercase();
-    if allowed.contains(&role.as_str()) {
-        Ok(role)
-    } else {
-        Err(AdminError::InvalidArgument(format!(
-            "{role} is not one of {}",
-            allowed.join(", ")
-        )))
-    }
+/// A role parsed from `text` (any letter case), or why `text` is none of `names`.
+fn role_in<R>(parsed: Option<R>, text: &str, names: &[&str]) -> Result<R, AdminError> {
+    parsed.ok_or_else(|| {
+        AdminError::InvalidArgument(format!(
+            "{} is not one of {}",
+            text.to_ascii_uppercase(),
+            names.join(", ")
+        ))
+    })
 }
 
 fn tenant_id(t: &TenantItem) -> Result<TenantId, AdminError> {

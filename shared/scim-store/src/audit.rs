@@ -19,7 +19,7 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::error::StoreError;
+use crate::error::{from_sdk, StoreError};
 use crate::items::{self, AuditItem};
 use crate::keys;
 use crate::store::{s, to_item, Store};
@@ -305,7 +305,7 @@ impl Store {
                     .return_consumed_capacity(self.rcc())
                     .send()
                     .await
-                    .map_err(StoreError::from_sdk)?;
+                    .map_err(from_sdk)?;
                 self.note_capacity(out.consumed_capacity());
                 pending = out
                     .unprocessed_items

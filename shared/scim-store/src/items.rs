@@ -1,6 +1,11 @@
 //! Item shapes of the single table (see [`crate::keys`] for their keys). These structs are the
 //! only place that decides attribute names; `serde_dynamo` maps them to `AttributeValue`s.
+//! They are this adapter's concern: the operations core sees the records of `scim_ops::model`
+//! (see [`crate::records`] for the conversions). They are public for the readers that work on
+//! items directly: administration, the platform's reads and the audit trail.
 
+use scim_core::{PlatformRole, ProjectRole};
+use scim_ops::TenantSettings;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -14,17 +19,6 @@ pub const TENANT: &str = "Tenant";
 pub const TENANT_NAME: &str = "TenantName";
 pub const TOKEN: &str = "Token";
 pub const AUDIT: &str = "Audit";
-
-/// Who made a change and when: every write to a user or group item stamps both
-/// (`last_modified`, `modified_by`), so the table's stream, and the audit trail derived from it,
-/// can tell who changed what.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Change<'a> {
-    /// The request's timestamp (RFC 3339).
-    pub at: &'a str,
-    /// The caller: the visible prefix of its token (`scim_1a2b3c4d`), never the token.
-    pub by: &'a str,
-}
 
 /// A platform user: the SCIM User resource plus what the platform reads without parsing it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -45,8 +39,8 @@ pub struct UserItem {
     pub external_id: Option<String>,
     /// The platform's view of `active`: false means deactivated (never deleted).
     pub active: bool,
-    /// ADMIN, MEMBER or OPERATOR.
-    pub platform_role: String,
+    /// ADMIN, MEMBER or OPERATOR (stored as that string).
+    pub platform_role: PlatformRole,
     /// Lowercased email values, indexed by email items.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub emails: Vec<String>,
@@ -62,7 +56,8 @@ pub struct UserItem {
     pub version: u64,
     pub created: String,
     pub last_modified: String,
-    /// Who made the last change (see [`Change`]); absent on items written before it existed.
+    /// Who made the last change (a token prefix, see `scim_ops::Change`); absent on items
+    /// written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<String>,
     /// Set when the user was deleted through SCIM; the item stays as the platform's marker.
@@ -86,13 +81,14 @@ pub struct GroupItem {
     pub display_name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    /// The role members of this project get: ADMIN, EDITOR or VIEWER.
-    pub project_role: String,
+    /// The role members of this project get: ADMIN, EDITOR or VIEWER (stored as that string).
+    pub project_role: ProjectRole,
     pub doc: Value,
     pub version: u64,
     pub created: String,
     pub last_modified: String,
-    /// Who made the last change (see [`Change`]); absent on items written before it existed.
+    /// Who made the last change (a token prefix, see `scim_ops::Change`); absent on items
+    /// written before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,7 +105,7 @@ pub struct MembershipItem {
     pub tenant_id: String,
     pub group_id: String,
     pub user_id: String,
-    pub project_role: String,
+    pub project_role: ProjectRole,
     pub added_at: String,
 }
 
@@ -131,20 +127,6 @@ pub struct EmailItem {
     #[serde(rename = "type")]
     pub entity: String,
     pub user_id: String,
-}
-
-/// Tenant-level settings an administrator may change.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
-pub struct TenantSettings {
-    /// Platform role for users the IdP sends without one (MEMBER when unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_platform_role: Option<String>,
-    /// Project role for members of new projects (the deployment default when unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub default_project_role: Option<String>,
-    /// Requests per second per token (the deployment default when unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rate_limit_per_second: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -18,6 +18,8 @@
 use scim_core::ids::{ResourceId, TenantId};
 use sha2::{Digest, Sha256};
 
+use crate::error::UniqueAttribute;
+
 pub const TENANT_SK: &str = "TENANT";
 pub const TENANT_NAME_SK: &str = "TENANTNAME";
 pub const TOKEN_SK: &str = "TOKEN";
@@ -99,6 +101,19 @@ pub enum Unique {
     GroupExternalId,
 }
 
+impl Unique {
+    /// The uniqueness rule a guard of this kind enforces (what a `Taken` names).
+    pub fn attribute(self) -> UniqueAttribute {
+        match self {
+            Self::UserName => UniqueAttribute::UserName,
+            Self::UserExternalId | Self::GroupExternalId => UniqueAttribute::ExternalId,
+            Self::GroupDisplayName => UniqueAttribute::DisplayName,
+        }
+    }
+}
+
+/// The key of the item guarding `value`: names fold case, external ids do not, so two values
+/// share a guard exactly when they are the same value under the attribute's uniqueness rule.
 pub fn unique_pk(tenant: &TenantId, kind: Unique, value: &str) -> String {
     let (label, value) = match kind {
         Unique::UserName => ("USERNAME", fold(value)),

@@ -1,25 +1,35 @@
-//! The DynamoDB store: tenants, tokens, users, groups (projects) and memberships in one table.
+//! The DynamoDB adapter: tenants, tokens, users, groups (projects) and memberships in one table.
 //!
-//! Every key a request can reach is scoped by the tenant id from the caller's token (see
-//! [`keys`]); no request path uses Scan.
+//! [`Store`] implements the operations core's store ports (`scim_ops::UserStore`,
+//! `GroupStore`, `TokenStore`, `RateCounter`) over the items of [`items`], and adds what only
+//! administration, the platform's reads and the audit trail need. Every key a request can reach
+//! is scoped by the tenant id from the caller's token (see [`keys`]); no request path uses Scan.
 
 pub mod audit;
+mod entity;
 pub mod error;
 mod groups;
+mod guards;
 pub mod items;
 pub mod keys;
 mod listing;
+mod members;
 mod platform;
 mod ratelimit;
+pub mod records;
 pub mod store;
 mod tenants;
 pub mod tokens;
 mod users;
 
-pub use error::{StoreError, UniqueAttribute};
-pub use groups::{Member, MemberDelta};
-pub use items::{AuditItem, Change, GroupItem, TenantItem, TenantSettings, TokenItem, UserItem};
+pub use error::{from_sdk, StoreError, UniqueAttribute};
+pub use items::{AuditItem, GroupItem, MembershipItem, TenantItem, TokenItem, UserItem};
 pub use platform::{Project, ProjectMember, UserProject};
+pub use records::{UserFacts, MAX_INDEXED_EMAILS};
+pub use scim_core::patch::MemberDelta;
+pub use scim_ops::{
+    Change, Group, GroupStore, Member, Principal, RateCounter, Refusal, TenantSettings, TokenStore,
+    User, UserStore,
+};
 pub use store::Store;
-pub use tenants::{Principal, Refusal, TENANT_ACTIVE, TENANT_DISABLED};
-pub use users::{UserFacts, MAX_INDEXED_EMAILS};
+pub use tenants::{TENANT_ACTIVE, TENANT_DISABLED};

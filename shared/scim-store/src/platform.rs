@@ -2,10 +2,11 @@
 //! projects. All by key or Query; never a Scan.
 
 use scim_core::ids::{ResourceId, TenantId};
+use scim_core::{PlatformRole, ProjectRole};
 use serde::Serialize;
 
 use crate::error::StoreError;
-use crate::items::{GroupItem, MembershipItem};
+use crate::items::{GroupItem, MembershipItem, UserItem};
 use crate::keys;
 use crate::store::{key, Store};
 
@@ -14,7 +15,7 @@ use crate::store::{key, Store};
 pub struct Project {
     pub id: String,
     pub name: String,
-    pub project_role: String,
+    pub project_role: ProjectRole,
     pub deleted: bool,
 }
 
@@ -23,16 +24,16 @@ pub struct Project {
 pub struct ProjectMember {
     pub user_id: String,
     pub user_name: String,
-    pub project_role: String,
+    pub project_role: ProjectRole,
     pub active: bool,
-    pub platform_role: String,
+    pub platform_role: PlatformRole,
 }
 
 /// One project of a user.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct UserProject {
     pub project_id: String,
-    pub project_role: String,
+    pub project_role: ProjectRole,
 }
 
 impl From<&GroupItem> for Project {
@@ -40,7 +41,7 @@ impl From<&GroupItem> for Project {
         Self {
             id: g.id.clone(),
             name: g.display_name.clone(),
-            project_role: g.project_role.clone(),
+            project_role: g.project_role,
             deleted: g.deleted_at.is_some(),
         }
     }
@@ -74,7 +75,7 @@ impl Store {
             .iter()
             .filter_map(|m| ResourceId::parse(&m.user_id))
             .collect();
-        let users = self.get_users(tenant, &ids).await?;
+        let users = self.get_user_items(tenant, &ids).await?;
         Ok(members
             .iter()
             .filter_map(|m| {
@@ -82,9 +83,9 @@ impl Store {
                 Some(ProjectMember {
                     user_id: m.user_id.clone(),
                     user_name: user.user_name.clone(),
-                    project_role: m.project_role.clone(),
+                    project_role: m.project_role,
                     active: user.active,
-                    platform_role: user.platform_role.clone(),
+                    platform_role: user.platform_role,
                 })
             })
             .collect())
@@ -97,7 +98,7 @@ impl Store {
         tenant: &TenantId,
         user: &ResourceId,
     ) -> Result<Vec<UserProject>, StoreError> {
-        let Some(item) = self.get_user(tenant, user).await? else {
+        let Some(item) = self.get_live::<UserItem>(tenant, user).await? else {
             return Err(StoreError::NotFound);
         };
         let memberships: Vec<MembershipItem> = self

@@ -10,18 +10,21 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::error::StoreError;
+use scim_ops::RateCounter;
+
+use crate::error::{from_sdk, StoreError};
 use crate::keys;
 use crate::store::{key, n, Store};
 
 /// Seconds a counter item outlives its window before DynamoDB's TTL may remove it.
 const COUNTER_TTL_SECS: u64 = 120;
 
-impl Store {
+impl RateCounter for Store {
     /// Claims up to `want` requests (at least 1) of the `limit` allowed to the token with this
     /// hash in the window `second`. Returns how many were granted: `want` when they fit, else
-    /// 1 when one still fits, else 0 (the limit is reached for this second).
-    pub async fn claim_rate(
+    /// 1 when one still fits, else 0 (the limit is reached for this second). One conditional
+    /// UpdateItem, and a second one asking for 1 when `want` did not fit.
+    async fn claim_rate(
         &self,
         token_hash: &str,
         second: u64,
@@ -61,7 +64,7 @@ impl Store {
                     self.note_capacity(out.consumed_capacity());
                     return Ok(take);
                 }
-                Err(err) => match StoreError::from_sdk(err) {
+                Err(err) => match from_sdk(err) {
                     StoreError::VersionConflict => continue,
                     other => return Err(other),
                 },

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, ReturnConsumedCapacity, TransactWriteItem,
+    AttributeValue, CancellationReason, KeysAndAttributes, ReturnConsumedCapacity,
+    TransactWriteItem,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -16,12 +17,18 @@ use aws_smithy_types::config_bag::ConfigBag;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::error::{corrupt, StoreError};
+use crate::error::{corrupt, from_sdk, StoreError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
 /// Most items one TransactWriteItems call may hold.
-pub const MAX_TRANSACTION_ITEMS: usize = 100;
+pub(crate) const MAX_TRANSACTION_ITEMS: usize = 100;
+
+/// Most keys one BatchGetItem call may hold.
+const MAX_BATCH_GET_KEYS: usize = 100;
+
+/// Tries of a BatchGetItem whose keys DynamoDB left unprocessed, before answering `Throttled`.
+const BATCH_GET_ATTEMPTS: u32 = 8;
 
 /// Counts DynamoDB operations (executions, not retried attempts) made through one client.
 /// The per-request delta is logged and, in local runs, returned to tests as a header.
@@ -138,7 +145,7 @@ impl Store {
             .return_consumed_capacity(self.rcc())
             .send()
             .await
-            .map_err(StoreError::from_sdk)?;
+            .map_err(from_sdk)?;
         self.note_capacity(out.consumed_capacity());
         out.item.map(from_item).transpose()
     }
@@ -170,10 +177,58 @@ impl Store {
                 };
                 match canceled {
                     Some(reasons) => Err(TransactError::Canceled(reasons)),
-                    None => Err(TransactError::Store(StoreError::from_sdk(err))),
+                    None => Err(TransactError::Store(from_sdk(err))),
                 }
             }
         }
+    }
+
+    /// BatchGetItem over any keys (100 a call, strongly consistent), following UnprocessedKeys.
+    /// No keys, no call.
+    pub(crate) async fn batch_get<T: DeserializeOwned>(
+        &self,
+        keys: impl Iterator<Item = Item>,
+    ) -> Result<Vec<T>, StoreError> {
+        let all: Vec<Item> = keys.collect();
+        let mut out = Vec::with_capacity(all.len());
+        for chunk in all.chunks(MAX_BATCH_GET_KEYS) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.to_vec()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Internal(e.to_string()))?,
+            );
+            let mut attempts = 0;
+            while let Some(request) = pending.take() {
+                attempts += 1;
+                let resp = self
+                    .client
+                    .batch_get_item()
+                    .request_items(self.table.as_ref(), request)
+                    .return_consumed_capacity(self.rcc())
+                    .send()
+                    .await
+                    .map_err(from_sdk)?;
+                self.note_capacity(resp.consumed_capacity());
+                if let Some(mut responses) = resp.responses {
+                    for item in responses.remove(self.table.as_ref()).unwrap_or_default() {
+                        out.push(from_item(item)?);
+                    }
+                }
+                pending = resp
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(self.table.as_ref()))
+                    .filter(|k| !k.keys().is_empty());
+                if pending.is_some() {
+                    if attempts >= BATCH_GET_ATTEMPTS {
+                        return Err(StoreError::Throttled);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempts)).await;
+                }
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -229,6 +284,12 @@ impl TransactError {
                 }
             }
         }
+    }
+}
+
+impl From<TransactError> for StoreError {
+    fn from(err: TransactError) -> Self {
+        err.into_store_error()
     }
 }
 

@@ -4,34 +4,17 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::ReturnValue;
 use scim_core::ids::TenantId;
+use scim_ops::{Principal, Refusal, TenantSettings, TokenStore};
 
-use crate::error::StoreError;
-use crate::items::{self, TenantItem, TenantNameItem, TenantSettings, TokenItem};
+use crate::error::{from_sdk, StoreError};
+use crate::items::{self, TenantItem, TenantNameItem, TokenItem};
 use crate::keys;
-use crate::store::{from_item, key, s, to_item, tx, Store, TransactError};
+use crate::store::{from_item, key, s, to_item, tx, Store};
 use crate::tokens::{self, NewToken, TokenHasher};
 
 pub const TENANT_ACTIVE: &str = "active";
 pub const TENANT_DISABLED: &str = "disabled";
 const TENANTS_GSI: &str = "TENANTS";
-
-/// What a verified token grants: the tenant, and what to log about the caller.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Principal {
-    pub tenant: TenantId,
-    pub token_prefix: String,
-    /// The HMAC of the token (hex): keys its rate counter; never the token itself.
-    pub token_hash: String,
-    pub settings: TenantSettings,
-}
-
-/// Why a token was refused (all answered 401; the distinction is for logs only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    Malformed,
-    UnknownOrRevoked,
-    TenantDisabled,
-}
 
 impl Store {
     /// Creates the tenant called `name`, or returns the existing one (names fold case).
@@ -142,7 +125,7 @@ impl Store {
             .send()
             .await
             .map(|_| ())
-            .map_err(|e| match StoreError::from_sdk(e) {
+            .map_err(|e| match from_sdk(e) {
                 StoreError::VersionConflict => StoreError::NotFound,
                 other => other,
             })
@@ -213,7 +196,7 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await
-            .map_err(StoreError::from_sdk)?;
+            .map_err(from_sdk)?;
         Ok(new)
     }
 
@@ -249,27 +232,25 @@ impl Store {
             .expression_attribute_values(":now", s(now))
             .send()
             .await
-            .map_err(StoreError::from_sdk)?;
+            .map_err(from_sdk)?;
         Ok(true)
     }
+}
 
-    /// Verifies a presented token: one conditional UpdateItem that both checks the token is
-    /// known and unrevoked and records `last_used`, then one GetItem of its tenant.
-    pub async fn authenticate(
+impl TokenStore for Store {
+    /// One conditional UpdateItem that both checks the token is known and unrevoked and records
+    /// `last_used`, then one GetItem of its tenant. The caller has checked the token's shape
+    /// and hashed it.
+    async fn verify_token(
         &self,
-        token: &str,
-        hasher: &TokenHasher,
+        token_hash: &str,
         now: &str,
     ) -> Result<Result<Principal, Refusal>, StoreError> {
-        if !tokens::is_well_formed(token) {
-            return Ok(Err(Refusal::Malformed));
-        }
-        let token_hash = hasher.hash(token);
         let out = self
             .client
             .update_item()
             .table_name(self.table.as_ref())
-            .set_key(Some(key(keys::token_pk(&token_hash), keys::TOKEN_SK)))
+            .set_key(Some(key(keys::token_pk(token_hash), keys::TOKEN_SK)))
             .update_expression("SET last_used = :now")
             .condition_expression("attribute_exists(pk) AND attribute_not_exists(revoked_at)")
             .set_expression_attribute_values(Some(HashMap::from([(":now".to_string(), s(now))])))
@@ -283,7 +264,7 @@ impl Store {
                 from_item(out.attributes.unwrap_or_default())?
             }
             Err(err) => {
-                return match StoreError::from_sdk(err) {
+                return match from_sdk(err) {
                     StoreError::VersionConflict => Ok(Err(Refusal::UnknownOrRevoked)),
                     other => Err(other),
                 }
@@ -295,16 +276,10 @@ impl Store {
             Some(t) if t.status == TENANT_ACTIVE => Ok(Ok(Principal {
                 tenant,
                 token_prefix: item.prefix,
-                token_hash,
+                token_hash: token_hash.to_string(),
                 settings: t.settings,
             })),
             _ => Ok(Err(Refusal::TenantDisabled)),
         }
-    }
-}
-
-impl From<TransactError> for StoreError {
-    fn from(err: TransactError) -> Self {
-        err.into_store_error()
     }
 }
