@@ -356,15 +356,18 @@ impl ListQuery {
     pub fn pages_in_index_order(&self, index_order: &str) -> bool {
         self.filter.is_none()
             && !self.descending
-            && self
-                .sort_by
-                .as_ref()
-                .is_none_or(|s| s.extension.is_none() && s.sub_attr.is_none() && s.attr == index_order)
+            && self.sort_by.as_ref().is_none_or(|s| {
+                s.extension.is_none() && s.sub_attr.is_none() && s.attr == index_order
+            })
     }
 
     /// Filters, sorts and pages items held in memory; `resource` gives each item's SCIM
     /// representation, which the filter and the sort read. Returns the total and the page.
-    pub fn page_in_memory<T>(&self, mut items: Vec<T>, resource: impl Fn(&T) -> &Value) -> (usize, Vec<T>) {
+    pub fn page_in_memory<T>(
+        &self,
+        mut items: Vec<T>,
+        resource: impl Fn(&T) -> &Value,
+    ) -> (usize, Vec<T>) {
         if let Some(filter) = &self.filter {
             items.retain(|i| filter.matches(resource(i)));
         }

@@ -103,7 +103,10 @@ mod tests {
     #[test]
     fn roles_parse_in_any_case_and_print_canonically() {
         assert_eq!(PlatformRole::parse("admin"), Some(PlatformRole::Admin));
-        assert_eq!(PlatformRole::parse(" Operator "), Some(PlatformRole::Operator));
+        assert_eq!(
+            PlatformRole::parse(" Operator "),
+            Some(PlatformRole::Operator)
+        );
         assert_eq!(ProjectRole::parse("viewer"), Some(ProjectRole::Viewer));
         assert_eq!(PlatformRole::Member.to_string(), "MEMBER");
         assert_eq!(ProjectRole::default(), ProjectRole::Editor);

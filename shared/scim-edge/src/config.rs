@@ -47,7 +47,8 @@ impl Config {
                 .filter(|v| !v.is_empty())
                 .ok_or(ConfigError::Missing(name))
         };
-        let default_project_role = match get("SCIM_DEFAULT_PROJECT_ROLE").filter(|v| !v.is_empty()) {
+        let default_project_role = match get("SCIM_DEFAULT_PROJECT_ROLE").filter(|v| !v.is_empty())
+        {
             None => ProjectRole::default(),
             Some(text) => ProjectRole::parse(&text).ok_or_else(|| {
                 ConfigError::Invalid(

@@ -31,8 +31,7 @@ pub fn handle(app: &App, base: &str, route: &Route) -> Result<Response, ScimErro
             let all: Vec<Value> = schemas.all().map(|s| s.to_json(base)).collect();
             list_response(all.len(), 1, all)
         }
-        Route::Schema(id) => app
-            .schemas
+        Route::Schema(id) => schemas
             .all()
             .find(|s: &&Schema| s.id.eq_ignore_ascii_case(id))
             .map(|s| s.to_json(base))

@@ -26,18 +26,66 @@ use Method::{Delete, Get, Patch, Post, Put};
 
 /// Every route of the SCIM 2.0 API.
 pub const ROUTES: &[RouteSpec] = &[
-    RouteSpec { path: "/scim/v2/Users", family: Family::Users, methods: &[Get, Post] },
-    RouteSpec { path: "/scim/v2/Users/.search", family: Family::Users, methods: &[Post] },
-    RouteSpec { path: "/scim/v2/Users/{id}", family: Family::Users, methods: &[Get, Put, Patch, Delete] },
-    RouteSpec { path: "/scim/v2/Groups", family: Family::Groups, methods: &[Get, Post] },
-    RouteSpec { path: "/scim/v2/Groups/.search", family: Family::Groups, methods: &[Post] },
-    RouteSpec { path: "/scim/v2/Groups/{id}", family: Family::Groups, methods: &[Get, Put, Patch, Delete] },
-    RouteSpec { path: "/scim/v2/ServiceProviderConfig", family: Family::Discovery, methods: &[Get] },
-    RouteSpec { path: "/scim/v2/ResourceTypes", family: Family::Discovery, methods: &[Get] },
-    RouteSpec { path: "/scim/v2/ResourceTypes/{id}", family: Family::Discovery, methods: &[Get] },
-    RouteSpec { path: "/scim/v2/Schemas", family: Family::Discovery, methods: &[Get] },
-    RouteSpec { path: "/scim/v2/Schemas/{id}", family: Family::Discovery, methods: &[Get] },
-    RouteSpec { path: "/scim/v2/.search", family: Family::Discovery, methods: &[Post] },
+    RouteSpec {
+        path: "/scim/v2/Users",
+        family: Family::Users,
+        methods: &[Get, Post],
+    },
+    RouteSpec {
+        path: "/scim/v2/Users/.search",
+        family: Family::Users,
+        methods: &[Post],
+    },
+    RouteSpec {
+        path: "/scim/v2/Users/{id}",
+        family: Family::Users,
+        methods: &[Get, Put, Patch, Delete],
+    },
+    RouteSpec {
+        path: "/scim/v2/Groups",
+        family: Family::Groups,
+        methods: &[Get, Post],
+    },
+    RouteSpec {
+        path: "/scim/v2/Groups/.search",
+        family: Family::Groups,
+        methods: &[Post],
+    },
+    RouteSpec {
+        path: "/scim/v2/Groups/{id}",
+        family: Family::Groups,
+        methods: &[Get, Put, Patch, Delete],
+    },
+    RouteSpec {
+        path: "/scim/v2/ServiceProviderConfig",
+        family: Family::Discovery,
+        methods: &[Get],
+    },
+    RouteSpec {
+        path: "/scim/v2/ResourceTypes",
+        family: Family::Discovery,
+        methods: &[Get],
+    },
+    RouteSpec {
+        path: "/scim/v2/ResourceTypes/{id}",
+        family: Family::Discovery,
+        methods: &[Get],
+    },
+    RouteSpec {
+        path: "/scim/v2/Schemas",
+        family: Family::Discovery,
+        methods: &[Get],
+    },
+    RouteSpec {
+        path: "/scim/v2/Schemas/{id}",
+        family: Family::Discovery,
+        methods: &[Get],
+    },
+    RouteSpec {
+        path: "/scim/v2/.search",
+        family: Family::Discovery,
+        methods: &[Post],
+    },
 ];
 
 /// The function families of the design card; each Lambda binary serves one.
@@ -137,7 +185,10 @@ impl Route {
 
     /// A short name for logs (`Users/{id}`).
     pub fn name(&self) -> &'static str {
-        self.spec().path.trim_start_matches(BASE_PATH).trim_start_matches('/')
+        self.spec()
+            .path
+            .trim_start_matches(BASE_PATH)
+            .trim_start_matches('/')
     }
 }
 
@@ -259,17 +310,25 @@ mod tests {
             (Route::RootSearch, "/scim/v2/.search"),
             (Route::User("x".into()), "/scim/v2/Users/{id}"),
             (Route::Schema("x".into()), "/scim/v2/Schemas/{id}"),
-            (Route::ResourceType("x".into()), "/scim/v2/ResourceTypes/{id}"),
+            (
+                Route::ResourceType("x".into()),
+                "/scim/v2/ResourceTypes/{id}",
+            ),
             (Route::GroupsSearch, "/scim/v2/Groups/.search"),
         ] {
             assert_eq!(route.spec().path, path);
         }
         for spec in ROUTES {
-            let concrete = spec.path.replace("{id}", "0192d7a4-4c1e-4e6f-9a0b-2f3c4d5e6f70");
+            let concrete = spec
+                .path
+                .replace("{id}", "0192d7a4-4c1e-4e6f-9a0b-2f3c4d5e6f70");
             let route = Route::parse(&concrete).unwrap();
             assert_eq!(route.spec(), spec, "{}", spec.path);
         }
-        assert_eq!(Route::User("x".into()).allowed_methods(), "GET, PUT, PATCH, DELETE");
+        assert_eq!(
+            Route::User("x".into()).allowed_methods(),
+            "GET, PUT, PATCH, DELETE"
+        );
     }
 
     /// `template.yaml`: each function's HttpApi events name exactly its routes (discovery may
@@ -317,7 +376,9 @@ mod tests {
         }
         for spec in ROUTES.iter().filter(|r| r.family != Family::Discovery) {
             assert!(
-                routed.iter().any(|(f, p, m)| *f == spec.family && p == spec.path && m == "ANY"),
+                routed
+                    .iter()
+                    .any(|(f, p, m)| *f == spec.family && p == spec.path && m == "ANY"),
                 "{} is not routed to its function in template.yaml",
                 spec.path
             );
@@ -364,7 +425,8 @@ mod tests {
             }
             if let Some(path) = line.strip_prefix("  /").and_then(|l| l.strip_suffix(':')) {
                 documented.push((format!("{BASE_PATH}/{path}"), Vec::new()));
-            } else if let Some(method) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':')) {
+            } else if let Some(method) = line.strip_prefix("    ").and_then(|l| l.strip_suffix(':'))
+            {
                 if let Some((_, methods)) = documented.last_mut() {
                     if ["get", "post", "put", "patch", "delete"].contains(&method) {
                         methods.push(method.to_ascii_uppercase());
@@ -376,7 +438,8 @@ mod tests {
         let mut expected: Vec<(String, Vec<String>)> = ROUTES
             .iter()
             .map(|r| {
-                let mut methods: Vec<String> = r.methods.iter().map(|m| m.as_str().to_string()).collect();
+                let mut methods: Vec<String> =
+                    r.methods.iter().map(|m| m.as_str().to_string()).collect();
                 methods.sort();
                 (r.path.to_string(), methods)
             })
@@ -388,4 +451,3 @@ mod tests {
         assert_eq!(documented, expected);
     }
 }
-

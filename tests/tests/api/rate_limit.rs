@@ -10,6 +10,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use integration_tests::{admin, enc, issue_token, unique, Client, SCIM_JSON};
 use scim_core::ids::TenantId;
+use scim_store::RateCounter;
 use serde_json::json;
 
 use crate::local_store::{runtime, store};

@@ -232,8 +232,16 @@ impl MemberDelta {
         let have: BTreeSet<&ResourceId> = current.iter().collect();
         let want: BTreeSet<&ResourceId> = wanted.iter().collect();
         Self {
-            add: wanted.iter().filter(|w| !have.contains(w)).cloned().collect(),
-            remove: current.iter().filter(|c| !want.contains(c)).cloned().collect(),
+            add: wanted
+                .iter()
+                .filter(|w| !have.contains(w))
+                .cloned()
+                .collect(),
+            remove: current
+                .iter()
+                .filter(|c| !want.contains(c))
+                .cloned()
+                .collect(),
         }
     }
 }
@@ -380,7 +388,10 @@ mod plan_tests {
             MemberChange::Add(vec![B.into()]),
             MemberChange::Remove(vec![A.into()]),
         ];
-        assert_eq!(plan_member_changes(&changes).unwrap(), MemberPlan::NeedsCurrent);
+        assert_eq!(
+            plan_member_changes(&changes).unwrap(),
+            MemberPlan::NeedsCurrent
+        );
         assert_eq!(resolve_members(&[id(A)], &changes).unwrap(), vec![id(B)]);
         assert_eq!(
             resolve_members(&[id(A), id(B)], &[MemberChange::RemoveAll]).unwrap(),
@@ -391,7 +402,13 @@ mod plan_tests {
     #[test]
     fn the_delta_between_member_sets_names_only_differences() {
         let d = MemberDelta::between(&[id(A)], &[id(B), id(A)]);
-        assert_eq!(d, MemberDelta { add: vec![id(B)], remove: vec![] });
+        assert_eq!(
+            d,
+            MemberDelta {
+                add: vec![id(B)],
+                remove: vec![]
+            }
+        );
         assert!(MemberDelta::between(&[id(A)], &[id(A)]).is_empty());
     }
 }
