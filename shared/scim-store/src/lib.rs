@@ -6,8 +6,12 @@
 //! is scoped by the tenant id from the caller's token (see [`keys`]); no request path uses Scan.
 
 pub mod audit;
+#[cfg(test)]
+mod call_tests;
 mod entity;
 pub mod error;
+#[cfg(test)]
+mod fake;
 mod groups;
 mod guards;
 pub mod items;
@@ -22,7 +26,7 @@ mod tenants;
 pub mod tokens;
 mod users;
 
-pub use error::{from_sdk, StoreError, UniqueAttribute};
+pub use error::{StoreError, UniqueAttribute};
 pub use items::{AuditItem, GroupItem, MembershipItem, TenantItem, TokenItem, UserItem};
 pub use platform::{Project, ProjectMember, UserProject};
 pub use records::{UserFacts, MAX_INDEXED_EMAILS};

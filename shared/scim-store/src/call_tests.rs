@@ -1,0 +1,587 @@
+//! Which DynamoDB calls each operation makes, against the in-process fake (see
+//! [`crate::fake`]): the counts the API tests and the access-pattern table rely on.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use scim_core::filter::IndexKey;
+use scim_core::ids::{ResourceId, TenantId};
+use scim_core::patch::MemberDelta;
+use scim_core::{PlatformRole, ProjectRole};
+use scim_ops::{
+    Change, Group, GroupStore, RateCounter, Refusal, StoreError, TokenStore, UniqueAttribute, User,
+    UserStore,
+};
+use serde_json::{json, Value};
+
+use crate::fake::{cancelled, condition_failed, ok, transact_items, wire, wire_key, Fake, TABLE};
+use crate::items::{self, EmailItem, GroupItem, TenantItem, TokenItem, UniqueItem, UserItem};
+use crate::keys;
+
+const CHANGE: Change<'static> = Change {
+    at: "2026-02-01T00:00:00Z",
+    by: "scim_1a2b3c4d",
+};
+
+fn tenant() -> TenantId {
+    TenantId::parse("acme").unwrap()
+}
+
+fn id(n: usize) -> ResourceId {
+    ResourceId::parse(&format!("00000000-0000-4000-8000-{n:012x}")).unwrap()
+}
+
+fn user(n: usize, doc: Value) -> User {
+    User {
+        id: id(n),
+        doc,
+        active: true,
+        platform_role: PlatformRole::Member,
+        group_ids: Vec::new(),
+        version: 1,
+        created: CHANGE.at.into(),
+        last_modified: CHANGE.at.into(),
+        modified_by: Some(CHANGE.by.into()),
+    }
+}
+
+fn user_wire(n: usize) -> Value {
+    wire(&UserItem::from_record(
+        &tenant(),
+        &user(n, json!({"userName": format!("u{n}")})),
+    ))
+}
+
+fn group(doc: Value) -> Group {
+    Group {
+        id: id(999),
+        doc,
+        project_role: ProjectRole::Viewer,
+        version: 1,
+        created: CHANGE.at.into(),
+        last_modified: CHANGE.at.into(),
+        modified_by: Some(CHANGE.by.into()),
+    }
+}
+
+/// Answers BatchGetItem of user keys with every user whose id number is not in `missing`.
+fn users_exist(missing: &'static [usize]) -> impl Fn(&str, &Value) -> (u16, Value) {
+    move |op, body| match op {
+        "BatchGetItem" => {
+            let keys = body["RequestItems"][TABLE]["Keys"].as_array().unwrap();
+            let found: Vec<Value> = (0..1000)
+                .filter(|n| !missing.contains(n))
+                .filter(|n| {
+                    let pk = keys::user_pk(&tenant(), &id(*n));
+                    keys.iter().any(|k| k["pk"]["S"] == pk.as_str())
+                })
+                .map(user_wire)
+                .collect();
+            ok(json!({"Responses": {TABLE: found}}))
+        }
+        _ => ok(json!({})),
+    }
+}
+
+fn run<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(future)
+}
+
+#[test]
+fn an_offset_page_counts_its_way_to_the_offset_then_reads_only_what_is_missing() {
+    let (store, fake) = Fake::store(|_, body| {
+        let limit = body["Limit"].as_u64().unwrap();
+        if body["Select"] == "COUNT" {
+            // Three of the five to skip, then the other two.
+            let count = limit.min(3);
+            return ok(
+                json!({"Count": count, "LastEvaluatedKey": wire_key("k", &format!("c{limit}"))}),
+            );
+        }
+        ok(json!({"Count": 2, "Items": [user_wire(1), user_wire(2)],
+                  "LastEvaluatedKey": wire_key("k", "i")}))
+    });
+    let page = run(store.page_users(&tenant(), 5, 3)).unwrap();
+    // The fake ignores Limit and answers two items a page: the loop asks only for what is
+    // still missing (3, then 1) and keeps whatever comes.
+    assert_eq!(page.len(), 4);
+    let calls = fake.calls();
+    let limits: Vec<u64> = calls
+        .iter()
+        .map(|c| c.body["Limit"].as_u64().unwrap())
+        .collect();
+    assert_eq!(limits, [5, 2, 3, 1]);
+    assert_eq!(calls[0].body.get("ExclusiveStartKey"), None);
+    assert_eq!(calls[1].body["ExclusiveStartKey"]["sk"]["S"], "c5");
+    assert_eq!(calls[2].body["ExclusiveStartKey"]["sk"]["S"], "c2");
+    assert_eq!(calls[3].body["ExclusiveStartKey"]["sk"]["S"], "i");
+    assert!(calls.iter().all(|c| c.body["IndexName"] == "gsi1"));
+}
+
+#[test]
+fn an_offset_past_the_end_is_one_count_query() {
+    let (store, fake) = Fake::store(|_, _| ok(json!({"Count": 2})));
+    assert!(run(store.page_groups(&tenant(), 10, 5)).unwrap().is_empty());
+    assert_eq!(fake.ops(), ["Query"]);
+    let (store, fake) = Fake::store(|_, _| ok(json!({"Count": 0, "Items": []})));
+    assert!(run(store.page_users(&tenant(), 0, 0)).unwrap().is_empty());
+    assert!(fake.ops().is_empty(), "nothing to read, no call");
+}
+
+#[test]
+fn counts_follow_every_page() {
+    let (store, fake) = Fake::store(|_, body| match body.get("ExclusiveStartKey") {
+        None => ok(json!({"Count": 7, "LastEvaluatedKey": wire_key("k", "1")})),
+        Some(_) => ok(json!({"Count": 4})),
+    });
+    assert_eq!(run(store.count_users(&tenant())).unwrap(), 11);
+    assert_eq!(fake.ops(), ["Query", "Query"]);
+    assert!(fake.calls().iter().all(|c| c.body["Select"] == "COUNT"));
+}
+
+#[test]
+fn reading_everything_gives_up_on_the_page_that_passes_the_bound() {
+    let (store, fake) = Fake::store(|_, _| {
+        ok(json!({"Count": 2, "Items": [user_wire(1), user_wire(2)],
+                  "LastEvaluatedKey": wire_key("k", "more")}))
+    });
+    assert_eq!(run(store.all_users(&tenant(), 3)).unwrap(), None);
+    assert_eq!(fake.ops(), ["Query", "Query"]);
+    let (store, _) =
+        Fake::store(|_, _| ok(json!({"Count": 2, "Items": [user_wire(1), user_wire(2)]})));
+    assert_eq!(
+        run(store.all_users(&tenant(), 2)).unwrap().unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn user_lookups_cost_one_or_two_calls() {
+    let answer = |op: &str, body: &Value| match op {
+        "GetItem"
+            if body["Key"]["pk"]["S"]
+                .as_str()
+                .unwrap()
+                .contains("#UNIQUE#") =>
+        {
+            ok(json!({"Item": wire(&UniqueItem {
+                pk: "p".into(), sk: "UNIQUE".into(), entity: items::UNIQUE.into(),
+                owner_id: id(1).to_string(),
+            })}))
+        }
+        "GetItem" => ok(json!({"Item": user_wire(1)})),
+        "Query" if body.get("IndexName").is_none() => ok(json!({"Count": 1, "Items": [wire(
+            &EmailItem {
+                pk: keys::email_pk(&tenant(), "a@x.com"),
+                sk: keys::email_sk(&id(1)),
+                entity: items::EMAIL.into(),
+                user_id: id(1).to_string(),
+            }
+        )]})),
+        "Query" => ok(json!({"Count": 1, "Items": [user_wire(1)]})),
+        "BatchGetItem" => ok(json!({"Responses": {TABLE: [user_wire(1)]}})),
+        _ => ok(json!({})),
+    };
+    let cases: [(IndexKey, &[&str]); 6] = [
+        (IndexKey::Id(id(1).to_string()), &["GetItem"]),
+        (IndexKey::Id("../x".into()), &[]),
+        (IndexKey::UserName("u1".into()), &["Query"]),
+        (IndexKey::ExternalId("E-1".into()), &["GetItem", "GetItem"]),
+        (
+            IndexKey::Email("a@x.com".into()),
+            &["Query", "BatchGetItem"],
+        ),
+        (IndexKey::DisplayName("x".into()), &[]),
+    ];
+    for (key, ops) in cases {
+        let (store, fake) = Fake::store(answer);
+        let found = run(store.find_users(&tenant(), &key)).unwrap();
+        assert_eq!(fake.ops(), ops, "{key:?}");
+        assert_eq!(found.len(), usize::from(!ops.is_empty()), "{key:?}");
+        assert_eq!(store.calls(), ops.len() as u64, "the call counter agrees");
+    }
+    let (store, fake) = Fake::store(|_, _| ok(json!({})));
+    assert!(
+        run(store.find_users(&tenant(), &IndexKey::ExternalId("E".into())))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        run(store.find_users(&tenant(), &IndexKey::Email("a@x.com".into())))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        fake.ops(),
+        ["GetItem", "Query"],
+        "no owner, no index entry: one call each"
+    );
+    let (store, fake) = Fake::store(answer);
+    assert!(run(store.get_user(&tenant(), &id(1))).unwrap().is_some());
+    assert_eq!(fake.calls()[0].body["ConsistentRead"], true);
+}
+
+#[test]
+fn a_user_create_is_one_transaction_and_stores_the_records_active_flag() {
+    let (store, fake) = Fake::store(|_, _| ok(json!({})));
+    let mut record = user(
+        1,
+        json!({"userName": "Ann", "externalId": "E-1", "emails": [{"value": "A@x.com"}]}),
+    );
+    record.active = false;
+    run(store.create_user(&tenant(), &record)).unwrap();
+    let calls = fake.calls();
+    assert_eq!(fake.ops(), ["TransactWriteItems"]);
+    let items = transact_items(&calls[0]);
+    let pks: Vec<&str> = items
+        .iter()
+        .map(|i| i["Put"]["Item"]["pk"]["S"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pks,
+        [
+            keys::user_pk(&tenant(), &id(1)).as_str(),
+            "TENANT#acme#UNIQUE#USERNAME#ann",
+            "TENANT#acme#UNIQUE#USEREXTID#E-1",
+            "TENANT#acme#EMAIL#a@x.com",
+        ]
+    );
+    assert_eq!(items[0]["Put"]["Item"]["active"]["BOOL"], false);
+
+    let (store, _) =
+        Fake::store(|_, _| cancelled(&["None", "None", "ConditionalCheckFailed", "None"]));
+    assert_eq!(
+        run(store.create_user(&tenant(), &record)),
+        Err(StoreError::Taken(UniqueAttribute::ExternalId))
+    );
+}
+
+#[test]
+fn a_replace_is_one_put_unless_an_index_moves() {
+    let before = user(1, json!({"userName": "ann", "title": "a"}));
+    let mut after = user(1, json!({"userName": "Ann", "title": "b"}));
+    after.version = 2;
+    let (store, fake) = Fake::store(|_, _| ok(json!({})));
+    run(store.replace_user(&tenant(), &before, &after)).unwrap();
+    assert_eq!(fake.ops(), ["PutItem"], "a case change keeps the guard");
+    assert_eq!(
+        fake.calls()[0].body["ExpressionAttributeValues"][":v"]["N"],
+        "1"
+    );
+
+    after.doc = json!({"userName": "bob"});
+    let (store, fake) = Fake::store(|_, _| ok(json!({})));
+    run(store.replace_user(&tenant(), &before, &after)).unwrap();
+    assert_eq!(fake.ops(), ["TransactWriteItems"]);
+    let items = transact_items(&fake.calls()[0]);
+    assert_eq!(items.len(), 3);
+    assert_eq!(
+        items[1]["Delete"]["Key"]["pk"]["S"],
+        "TENANT#acme#UNIQUE#USERNAME#ann"
+    );
+    assert_eq!(
+        items[2]["Put"]["Item"]["pk"]["S"],
+        "TENANT#acme#UNIQUE#USERNAME#bob"
+    );
+}
+
+#[test]
+fn deactivation_is_one_update_and_a_missing_user_is_not_found() {
+    let (store, fake) = Fake::store(|_, _| {
+        let mut item = UserItem::from_record(&tenant(), &user(1, json!({"userName": "a"})));
+        item.active = false;
+        item.version = 2;
+        ok(json!({"Attributes": wire(&item)}))
+    });
+    let written = run(store.set_user_active(&tenant(), &id(1), false, CHANGE, None)).unwrap();
+    assert_eq!(fake.ops(), ["UpdateItem"]);
+    assert!(!written.active);
+    assert_eq!(written.version, 2);
+    let (store, _) = Fake::store(|_, _| condition_failed());
+    assert_eq!(
+        run(store.set_user_active(&tenant(), &id(1), false, CHANGE, None)),
+        Err(StoreError::NotFound)
+    );
+    let (store, _) = Fake::store(|_, _| condition_failed());
+    assert_eq!(
+        run(store.set_user_active(&tenant(), &id(1), false, CHANGE, Some(4))),
+        Err(StoreError::VersionConflict)
+    );
+}
+
+#[test]
+fn a_group_created_with_members_that_fit_is_one_transaction() {
+    let (store, fake) = Fake::store(users_exist(&[]));
+    let members: Vec<ResourceId> = (0..10).map(id).collect();
+    let stored = run(store.create_group(
+        &tenant(),
+        &group(json!({"displayName": "Eng"})),
+        &members,
+        CHANGE,
+    ))
+    .unwrap();
+    assert_eq!(fake.ops(), ["TransactWriteItems"]);
+    assert_eq!(transact_items(&fake.calls()[0]).len(), 2 + 2 * 10);
+    assert_eq!(stored.version, 1);
+}
+
+#[test]
+fn a_group_created_with_more_members_checks_them_first_and_bumps_per_extra_transaction() {
+    let (store, fake) = Fake::store(users_exist(&[]));
+    let members: Vec<ResourceId> = (0..160).map(id).collect();
+    let stored = run(store.create_group(
+        &tenant(),
+        &group(json!({"displayName": "Eng", "externalId": "G-1"})),
+        &members,
+        CHANGE,
+    ))
+    .unwrap();
+    // 160 members: checked in two BatchGetItems; 48 beside the group and its two guards, then
+    // 49 + 49 + 14, each with the group's version bump.
+    assert_eq!(
+        fake.ops(),
+        [
+            "BatchGetItem",
+            "BatchGetItem",
+            "TransactWriteItems",
+            "TransactWriteItems",
+            "TransactWriteItems",
+            "TransactWriteItems"
+        ]
+    );
+    let sizes: Vec<usize> = fake.calls()[2..]
+        .iter()
+        .map(|c| transact_items(c).len())
+        .collect();
+    assert_eq!(sizes, [3 + 2 * 48, 1 + 2 * 49, 1 + 2 * 49, 1 + 2 * 14]);
+    let bump = &transact_items(&fake.calls()[3])[0]["Update"];
+    assert_eq!(bump["Key"]["pk"]["S"], keys::group_pk(&tenant(), &id(999)));
+    assert_eq!(stored.version, 4);
+
+    // Without an externalId, 49 fit beside the group.
+    let (store, fake) = Fake::store(users_exist(&[]));
+    let stored = run(store.create_group(
+        &tenant(),
+        &group(json!({"displayName": "Eng"})),
+        &members[..60],
+        CHANGE,
+    ))
+    .unwrap();
+    assert_eq!(
+        fake.ops(),
+        ["BatchGetItem", "TransactWriteItems", "TransactWriteItems"]
+    );
+    let sizes: Vec<usize> = fake.calls()[1..]
+        .iter()
+        .map(|c| transact_items(c).len())
+        .collect();
+    assert_eq!(sizes, [2 + 2 * 49, 1 + 2 * 11]);
+    assert_eq!(stored.version, 2);
+}
+
+#[test]
+fn a_group_create_with_an_unknown_member_writes_nothing() {
+    let (store, fake) = Fake::store(users_exist(&[59]));
+    let members: Vec<ResourceId> = (0..60).map(id).collect();
+    let err = run(store.create_group(
+        &tenant(),
+        &group(json!({"displayName": "Eng"})),
+        &members,
+        CHANGE,
+    ));
+    assert_eq!(err, Err(StoreError::MissingReference(id(59).to_string())));
+    assert_eq!(fake.ops(), ["BatchGetItem"]);
+}
+
+#[test]
+fn a_membership_patch_keeps_its_transaction_shape() {
+    let (store, fake) = Fake::store(users_exist(&[]));
+    let delta = MemberDelta {
+        add: (0..120).map(id).collect(),
+        remove: Vec::new(),
+    };
+    let g = group(json!({"displayName": "Eng"}));
+    run(store.update_group(&tenant(), &g, None, &delta, CHANGE)).unwrap();
+    // 49 beside the version bump, then 50 a transaction.
+    assert_eq!(
+        fake.ops(),
+        [
+            "BatchGetItem",
+            "BatchGetItem",
+            "TransactWriteItems",
+            "TransactWriteItems",
+            "TransactWriteItems"
+        ]
+    );
+    let sizes: Vec<usize> = fake.calls()[2..]
+        .iter()
+        .map(|c| transact_items(c).len())
+        .collect();
+    assert_eq!(sizes, [1 + 2 * 49, 2 * 50, 2 * 21]);
+
+    let (store, fake) = Fake::store(users_exist(&[]));
+    let small = MemberDelta {
+        add: vec![id(1)],
+        remove: vec![id(2)],
+    };
+    run(store.update_group(&tenant(), &g, None, &small, CHANGE)).unwrap();
+    assert_eq!(fake.ops(), ["TransactWriteItems"]);
+}
+
+#[test]
+fn group_reads_and_lookups() {
+    let g = GroupItem::from_record(&tenant(), &group(json!({"displayName": "Eng"})));
+    let group_wire = wire(&g);
+    let member = json!({
+        "pk": {"S": g.pk}, "sk": {"S": keys::member_sk(&id(1))}, "type": {"S": "Membership"},
+        "tenant_id": {"S": "acme"}, "group_id": {"S": g.id}, "user_id": {"S": id(1).to_string()},
+        "project_role": {"S": "VIEWER"}, "added_at": {"S": CHANGE.at},
+    });
+    let (store, fake) = Fake::store(move |op, _| match op {
+        "Query" => ok(json!({"Count": 2, "Items": [group_wire, member]})),
+        _ => ok(json!({})),
+    });
+    let (read, members) = run(store.get_group_with_members(&tenant(), &id(999)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(fake.ops(), ["Query"]);
+    assert_eq!(read.id, id(999));
+    assert_eq!(members.len(), 1);
+    assert_eq!(members[0].user_id, id(1));
+    assert_eq!(members[0].project_role, ProjectRole::Viewer);
+
+    let (store, fake) = Fake::store(|_, _| ok(json!({})));
+    for key in [
+        IndexKey::UserName("a".into()),
+        IndexKey::Email("a@x".into()),
+    ] {
+        assert!(run(store.find_groups(&tenant(), &key)).unwrap().is_empty());
+    }
+    assert!(fake.ops().is_empty());
+    run(store.find_groups(&tenant(), &IndexKey::DisplayName("eng".into()))).unwrap();
+    assert_eq!(fake.ops(), ["Query"]);
+    assert_eq!(
+        fake.calls()[0].body["ExpressionAttributeValues"][":sk"]["S"],
+        "eng"
+    );
+}
+
+#[test]
+fn a_token_is_verified_in_two_calls_and_refused_in_one() {
+    let token = TokenItem {
+        pk: keys::token_pk("abc"),
+        sk: keys::TOKEN_SK.into(),
+        gsi1pk: keys::tenant_tokens_gsi(&tenant()),
+        gsi1sk: "x".into(),
+        entity: items::TOKEN.into(),
+        tenant_id: "acme".into(),
+        prefix: "scim_1a2b3c4d".into(),
+        name: "Okta".into(),
+        created: CHANGE.at.into(),
+        last_used: None,
+        revoked_at: None,
+        rotated_from: None,
+    };
+    let tenant_item = TenantItem {
+        pk: keys::tenant_pk(&tenant()),
+        sk: keys::TENANT_SK.into(),
+        gsi1pk: None,
+        gsi1sk: None,
+        entity: items::TENANT.into(),
+        tenant_id: "acme".into(),
+        name: "Acme".into(),
+        status: crate::TENANT_ACTIVE.into(),
+        settings: scim_ops::TenantSettings::default(),
+        created: CHANGE.at.into(),
+    };
+    let (token_wire, tenant_wire) = (wire(&token), wire(&tenant_item));
+    let (store, fake) = Fake::store(move |op, _| match op {
+        "UpdateItem" => ok(json!({"Attributes": token_wire})),
+        _ => ok(json!({"Item": tenant_wire})),
+    });
+    let principal = run(store.verify_token("abc", CHANGE.at)).unwrap().unwrap();
+    assert_eq!(fake.ops(), ["UpdateItem", "GetItem"]);
+    assert_eq!(principal.tenant, tenant());
+    assert_eq!(principal.token_hash, "abc");
+    assert_eq!(principal.token_prefix, "scim_1a2b3c4d");
+
+    let (store, fake) = Fake::store(|_, _| condition_failed());
+    assert_eq!(
+        run(store.verify_token("abc", CHANGE.at)).unwrap(),
+        Err(Refusal::UnknownOrRevoked)
+    );
+    assert_eq!(fake.ops(), ["UpdateItem"]);
+}
+
+#[test]
+fn a_rate_claim_falls_back_to_one_request() {
+    let (store, fake) = Fake::store(|_, body| {
+        if body["ExpressionAttributeValues"][":take"]["N"] == "5" {
+            condition_failed()
+        } else {
+            ok(json!({}))
+        }
+    });
+    assert_eq!(run(store.claim_rate("abc", 100, 5, 10)).unwrap(), 1);
+    assert_eq!(fake.ops(), ["UpdateItem", "UpdateItem"]);
+}
+
+#[test]
+fn a_user_delete_sends_full_transactions_then_the_marker_with_the_last() {
+    let mut record = user(
+        1,
+        json!({"userName": "ann", "emails": [{"value": "a@x.com"}]}),
+    );
+    record.group_ids = (100..250).map(id).collect();
+    let (store, fake) = Fake::store(|_, _| ok(json!({})));
+    run(store.delete_user(&tenant(), &record, CHANGE)).unwrap();
+    assert_eq!(fake.ops(), ["TransactWriteItems", "TransactWriteItems"]);
+    let calls = fake.calls();
+    let (first, last) = (transact_items(&calls[0]), transact_items(&calls[1]));
+    // The userName guard, one email and 150 memberships, then the marker.
+    assert_eq!((first.len(), last.len()), (99, 1 + 1 + 150 - 99 + 1));
+    assert_eq!(
+        first[0]["Delete"]["Key"]["pk"]["S"],
+        "TENANT#acme#UNIQUE#USERNAME#ann"
+    );
+    let marker = &last[last.len() - 1]["Update"];
+    assert_eq!(marker["Key"]["pk"]["S"], keys::user_pk(&tenant(), &id(1)));
+    assert_eq!(marker["ExpressionAttributeValues"][":v"]["N"], "1");
+}
+
+#[test]
+fn a_group_delete_removes_members_in_parallel_then_leaves_a_marker() {
+    let g = group(json!({"displayName": "Eng", "externalId": "G-1"}));
+    let gpk = keys::group_pk(&tenant(), &g.id);
+    let members: Vec<Value> = (0..120)
+        .map(|n| {
+            json!({
+                "pk": {"S": gpk}, "sk": {"S": keys::member_sk(&id(n))},
+                "type": {"S": "Membership"}, "tenant_id": {"S": "acme"},
+                "group_id": {"S": id(999).to_string()}, "user_id": {"S": id(n).to_string()},
+                "project_role": {"S": "VIEWER"}, "added_at": {"S": CHANGE.at},
+            })
+        })
+        .collect();
+    let (store, fake) = Fake::store(move |op, _| match op {
+        "Query" => ok(json!({"Count": members.len(), "Items": members})),
+        _ => ok(json!({})),
+    });
+    run(store.delete_group(&tenant(), &g, CHANGE)).unwrap();
+    assert_eq!(fake.ops()[0], "Query");
+    let calls = fake.calls();
+    let mut sizes: Vec<usize> = calls[1..].iter().map(|c| transact_items(c).len()).collect();
+    let last = sizes.pop();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [40, 100, 100]);
+    assert_eq!(last, Some(3), "the marker and both guards");
+    let final_items = transact_items(&calls[calls.len() - 1]);
+    assert_eq!(final_items[0]["Update"]["Key"]["pk"]["S"], gpk);
+    assert_eq!(
+        final_items[2]["Delete"]["Key"]["pk"]["S"],
+        "TENANT#acme#UNIQUE#GROUPEXTID#G-1"
+    );
+}
