@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    init_tracing();
+    scim_edge::lambda::init_tracing();
     let admin = Arc::new(build().await.map_err(|e| {
         tracing::error!(error = %e, "cold start failed");
         lambda_runtime::Error::from(e)
@@ -66,18 +66,4 @@ async fn handle(admin: &Admin, event: LambdaEvent<Value>) -> Value {
         Ok(result) => json!({"ok": true, "result": result}),
         Err(err) => json!({"ok": false, "error": {"code": err.code(), "message": err.to_string()}}),
     }
-}
-
-/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info): the same setup as
-/// the HTTP functions', kept here so this function does not depend on the HTTP edge.
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .try_init();
 }

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    init_tracing();
+    scim_edge::lambda::init_tracing();
     let table = std::env::var("TABLE_NAME").map_err(|_| Error::from("TABLE_NAME is not set"))?;
     let retention_days =
         match std::env::var("SCIM_AUDIT_RETENTION_DAYS") {
@@ -48,18 +48,4 @@ async fn handle(store: &Store, retention_days: u64, event: &Value) -> Result<Val
     })?;
     tracing::info!(received, written = items.len(), "audit batch");
     Ok(json!({"received": received, "written": items.len()}))
-}
-
-/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info): the same setup as
-/// the HTTP functions', kept here so this function does not depend on the HTTP edge.
-fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
-        .try_init();
 }
