@@ -8,7 +8,7 @@ use scim_core::patch::PatchRequest;
 use scim_core::schema::{ResourceSchema, Schemas};
 use scim_core::ScimError;
 use scim_ops::render::etag;
-use scim_ops::{GroupOperation, Operation, Outcome, Precondition, UserOperation};
+use scim_ops::{Operation, Outcome, Precondition, ResourceOperation};
 
 use crate::http::{Method, Request, Response};
 use crate::routes::Route;
@@ -21,10 +21,10 @@ pub fn operation(
 ) -> Result<Operation, ScimError> {
     match route {
         Route::Users | Route::UsersSearch | Route::User(_) => {
-            user_operation(&schemas.user, route, request).map(Operation::User)
+            resource_operation(&schemas.user, route, request).map(Operation::User)
         }
         Route::Groups | Route::GroupsSearch | Route::Group(_) => {
-            group_operation(&schemas.group, route, request).map(Operation::Group)
+            resource_operation(&schemas.group, route, request).map(Operation::Group)
         }
         _ => Err(ScimError::NotFound("No such endpoint.".into())),
     }
@@ -56,85 +56,46 @@ fn list_query(request: &Request, schema: &ResourceSchema) -> Result<ListQuery, S
     }
 }
 
-/// An id in a URL that cannot be one of ours names nothing: 404 without touching the store.
-fn resource_id(text: &str, what: &str) -> Result<ResourceId, ScimError> {
-    ResourceId::parse(text).ok_or_else(|| ScimError::NotFound(format!("{what} not found.")))
-}
-
-fn user_operation(
+/// The operation on one resource type: its collection (GET lists, POST creates), its
+/// `.search` (POST lists) and one resource (GET, PUT, PATCH, DELETE).
+fn resource_operation(
     schema: &ResourceSchema,
     route: &Route,
     request: &Request,
-) -> Result<UserOperation, ScimError> {
+) -> Result<ResourceOperation, ScimError> {
     Ok(match (route, request.method) {
-        (Route::Users, Method::Get) | (Route::UsersSearch, _) => {
-            UserOperation::List(list_query(request, schema)?)
+        (Route::Users | Route::Groups, Method::Get)
+        | (Route::UsersSearch | Route::GroupsSearch, _) => {
+            ResourceOperation::List(list_query(request, schema)?)
         }
-        (Route::Users, _) => UserOperation::Create {
+        (Route::Users | Route::Groups, _) => ResourceOperation::Create {
             body: request.json_body()?,
             projection: parts(request, schema)?.projection,
         },
-        (Route::User(id), method) => {
-            let id = resource_id(id, "User")?;
+        (Route::User(id) | Route::Group(id), method) => {
+            let id = ResourceId::parse(id).ok_or_else(|| {
+                // An id that cannot be one of ours names nothing: 404 without a store call.
+                ScimError::NotFound(format!("{} not found.", schema.kind.name()))
+            })?;
             let Parts {
                 projection,
                 precondition,
             } = parts(request, schema)?;
             match method {
-                Method::Get => UserOperation::Get { id, projection },
-                Method::Put => UserOperation::Replace {
+                Method::Get => ResourceOperation::Get { id, projection },
+                Method::Put => ResourceOperation::Replace {
                     id,
                     body: request.json_body()?,
                     precondition,
                     projection,
                 },
-                Method::Patch => UserOperation::Patch {
+                Method::Patch => ResourceOperation::Patch {
                     id,
                     patch: PatchRequest::parse(&request.json_body()?, schema)?,
                     precondition,
                     projection,
                 },
-                _ => UserOperation::Delete { id, precondition },
-            }
-        }
-        _ => return Err(ScimError::NotFound("No such endpoint.".into())),
-    })
-}
-
-fn group_operation(
-    schema: &ResourceSchema,
-    route: &Route,
-    request: &Request,
-) -> Result<GroupOperation, ScimError> {
-    Ok(match (route, request.method) {
-        (Route::Groups, Method::Get) | (Route::GroupsSearch, _) => {
-            GroupOperation::List(list_query(request, schema)?)
-        }
-        (Route::Groups, _) => GroupOperation::Create {
-            body: request.json_body()?,
-            projection: parts(request, schema)?.projection,
-        },
-        (Route::Group(id), method) => {
-            let id = resource_id(id, "Group")?;
-            let Parts {
-                projection,
-                precondition,
-            } = parts(request, schema)?;
-            match method {
-                Method::Get => GroupOperation::Get { id, projection },
-                Method::Put => GroupOperation::Replace {
-                    id,
-                    body: request.json_body()?,
-                    precondition,
-                    projection,
-                },
-                Method::Patch => GroupOperation::Patch {
-                    id,
-                    patch: PatchRequest::parse(&request.json_body()?, schema)?,
-                    precondition,
-                    projection,
-                },
-                _ => GroupOperation::Delete { id, precondition },
+                _ => ResourceOperation::Delete { id, precondition },
             }
         }
         _ => return Err(ScimError::NotFound("No such endpoint.".into())),

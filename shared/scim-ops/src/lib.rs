@@ -23,7 +23,9 @@ pub mod render;
 pub mod users;
 pub mod write;
 
-pub use operation::{Ctx, GroupOperation, Operation, Outcome, Resource, UserOperation};
+pub use operation::{
+    Ctx, GroupOperation, Operation, Outcome, Resource, ResourceOperation, UserOperation,
+};
 pub use write::Precondition;
 
 use scim_core::schema::Schemas;

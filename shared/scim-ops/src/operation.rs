@@ -13,12 +13,14 @@ use crate::write::Precondition;
 /// One request, as every door hands it over.
 #[derive(Debug, Clone)]
 pub enum Operation {
-    User(UserOperation),
-    Group(GroupOperation),
+    User(ResourceOperation),
+    Group(ResourceOperation),
 }
 
+/// What a request does to a resource type. Users and groups share the shape; the rules differ
+/// (`users.rs`, `groups.rs`).
 #[derive(Debug, Clone)]
-pub enum UserOperation {
+pub enum ResourceOperation {
     Create {
         body: Value,
         projection: Projection,
@@ -33,6 +35,8 @@ pub enum UserOperation {
         precondition: Precondition,
         projection: Projection,
     },
+    /// A group PATCH is answered without a body unless the client asked for attributes
+    /// (Entra expects 204); a user PATCH answers the user.
     Patch {
         id: ResourceId,
         patch: PatchRequest,
@@ -46,78 +50,10 @@ pub enum UserOperation {
     List(ListQuery),
 }
 
-#[derive(Debug, Clone)]
-pub enum GroupOperation {
-    Create {
-        body: Value,
-        projection: Projection,
-    },
-    Get {
-        id: ResourceId,
-        projection: Projection,
-    },
-    Replace {
-        id: ResourceId,
-        body: Value,
-        precondition: Precondition,
-        projection: Projection,
-    },
-    /// Answered without a body unless the client asked for attributes (Entra expects 204).
-    Patch {
-        id: ResourceId,
-        patch: PatchRequest,
-        precondition: Precondition,
-        projection: Projection,
-    },
-    Delete {
-        id: ResourceId,
-        precondition: Precondition,
-    },
-    List(ListQuery),
-}
-
-impl Operation {
-    /// A short name for logs and metrics (`user.patch`, `group.list`).
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::User(op) => match op {
-                UserOperation::Create { .. } => "user.create",
-                UserOperation::Get { .. } => "user.get",
-                UserOperation::Replace { .. } => "user.replace",
-                UserOperation::Patch { .. } => "user.patch",
-                UserOperation::Delete { .. } => "user.delete",
-                UserOperation::List(_) => "user.list",
-            },
-            Self::Group(op) => match op {
-                GroupOperation::Create { .. } => "group.create",
-                GroupOperation::Get { .. } => "group.get",
-                GroupOperation::Replace { .. } => "group.replace",
-                GroupOperation::Patch { .. } => "group.patch",
-                GroupOperation::Delete { .. } => "group.delete",
-                GroupOperation::List(_) => "group.list",
-            },
-        }
-    }
-
-    /// The resource the operation names, if one.
-    pub fn resource_id(&self) -> Option<&ResourceId> {
-        match self {
-            Self::User(
-                UserOperation::Get { id, .. }
-                | UserOperation::Replace { id, .. }
-                | UserOperation::Patch { id, .. }
-                | UserOperation::Delete { id, .. },
-            )
-            | Self::Group(
-                GroupOperation::Get { id, .. }
-                | GroupOperation::Replace { id, .. }
-                | GroupOperation::Patch { id, .. }
-                | GroupOperation::Delete { id, .. },
-            ) => Some(id),
-            _ => None,
-        }
-    }
-}
+/// An operation on users.
+pub type UserOperation = ResourceOperation;
+/// An operation on groups.
+pub type GroupOperation = ResourceOperation;
 
 /// A resource in the answer: its SCIM representation (projected), version and URL.
 #[derive(Debug, Clone, PartialEq)]
