@@ -292,10 +292,31 @@ impl<S: GroupStore> Operations<S> {
                 continue;
             }
             if err == StoreError::VersionConflict && precondition.is_pinned() {
+                // A lost response: the store's retry failed on the version our first try wrote.
+                if let Some(after) = &after {
+                    if self.own_group_write(ctx, id, after).await? {
+                        return Ok(());
+                    }
+                }
                 return Err(stale("group"));
             }
             return Err(err.into());
         }
+    }
+
+    /// After a pinned document write failed its version check: whether the group is as this
+    /// request wrote it (its version, document and timestamp), as for users
+    /// (`Operations::own_write`).
+    async fn own_group_write(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &ResourceId,
+        after: &Group,
+    ) -> Result<bool, ScimError> {
+        let current = self.store.get_group(ctx.tenant(), id).await?;
+        Ok(current.is_some_and(|g| {
+            g.last_modified == ctx.now && g.version == after.version && g.doc == after.doc
+        }))
     }
 
     async fn list_groups(&self, ctx: &Ctx<'_>, query: &ListQuery) -> Result<Outcome, ScimError> {

@@ -473,8 +473,17 @@ impl UserStore for MemoryStore {
         tenant: &TenantId,
         max: usize,
     ) -> Result<Option<Vec<User>>, StoreError> {
+        // In userName order, as the DynamoDB adapter reads them (GSI1, `lower(userName)`).
         let all = self.live_users(tenant, "all_users")?;
-        Ok((all.len() <= max).then_some(all))
+        let count = all.len();
+        Ok((count <= max).then(|| {
+            sorted_page(
+                all,
+                |u| fold(text(&u.doc, "userName").unwrap_or_default()),
+                0,
+                count,
+            )
+        }))
     }
 }
 
@@ -697,8 +706,17 @@ impl GroupStore for MemoryStore {
         tenant: &TenantId,
         max: usize,
     ) -> Result<Option<Vec<Group>>, StoreError> {
+        // In displayName order, as the DynamoDB adapter reads them (GSI1, `lower(displayName)`).
         let all = self.live_groups(tenant, "all_groups")?;
-        Ok((all.len() <= max).then_some(all))
+        let count = all.len();
+        Ok((count <= max).then(|| {
+            sorted_page(
+                all,
+                |g| fold(text(&g.doc, "displayName").unwrap_or_default()),
+                0,
+                count,
+            )
+        }))
     }
 }
 
