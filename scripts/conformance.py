@@ -4,11 +4,16 @@
 Every check it offers runs; any result other than SUCCESS fails the run, except the checks listed
 in EXPECTED_SKIPS, each skipped for a reason written down here and in the README.
 
+The tester's HTTP client honours 429 and 503 with Retry-After, as Okta and Entra do: the endpoint
+limits each token to its tenant's rate, which a fast local stack can pass, and a throttled check
+is the client's to retry, not a failure of the server (RetryAfterTransport).
+
 Usage: conformance.py BASE_URL TOKEN
 """
 import sys
+import time
 
-from httpx2 import Client
+from httpx2 import BaseTransport, Client, HTTPTransport, Request, Response
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
@@ -21,9 +26,55 @@ EXPECTED_SKIPS = {
 }
 
 
+# How many times a request is sent again after a 429 or 503 with Retry-After, and the longest
+# Retry-After waited out (the same bounds as the Rust integration tests' client).
+MAX_RETRIES = 10
+MAX_RETRY_AFTER_SECONDS = 60
+
+
+def retry_after(response: Response) -> int | None:
+    """Seconds to wait before sending again, for a 429 or 503 carrying Retry-After in seconds."""
+    if response.status_code not in (429, 503):
+        return None
+    value = response.headers.get("Retry-After", "").strip()
+    if not value.isdigit() or int(value) > MAX_RETRY_AFTER_SECONDS:
+        return None
+    return int(value)
+
+
+class RetryAfterTransport(BaseTransport):
+    """Sends a request again after a 429 or 503 with Retry-After, waiting that many seconds,
+    up to MAX_RETRIES times; any other answer (and the last one) goes to the caller."""
+
+    def __init__(self, inner: BaseTransport, retries: int = MAX_RETRIES) -> None:
+        self.inner = inner
+        self.retries = retries
+
+    def handle_request(self, request: Request) -> Response:
+        request.read()  # the body, in memory, can be sent again
+        for attempt in range(self.retries + 1):
+            response = self.inner.handle_request(request)
+            wait = retry_after(response)
+            if wait is None or attempt == self.retries:
+                return response
+            response.read()
+            response.close()
+            print(f"{request.method} {request.url.path}: {response.status_code}, retrying in {wait}s")
+            time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def main() -> int:
     base_url, token = sys.argv[1], sys.argv[2]
-    http = Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    http = Client(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=120,
+        transport=RetryAfterTransport(HTTPTransport()),
+    )
     results = check_server(SyncSCIMClient(http))
     passed = failed = skipped = 0
     for result in results:

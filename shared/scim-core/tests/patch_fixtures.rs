@@ -7,7 +7,8 @@ mod common;
 
 use common::{all_fixtures, run_fixture};
 
-/// Fixtures with a named test below; every file in `tests/fixtures` must be one of them.
+/// Fixtures with a named test below; every PATCH case in the fixture tree (`tests/fixtures` of
+/// the integration tests, shared with them) must be one of them.
 const NAMED: &[&str] = &[
     "rfc7644/s3.5.2.1_add_member.json",
     "rfc7644/s3.5.2.1_add_without_path.json",
@@ -51,7 +52,9 @@ const NAMED: &[&str] = &[
 
 #[test]
 fn every_fixture_file_has_a_named_test() {
-    for file in all_fixtures() {
+    let cases = all_fixtures();
+    assert_eq!(cases.len(), NAMED.len(), "{cases:?}");
+    for file in cases {
         assert!(
             NAMED.contains(&file.as_str()),
             "fixture {file} has no named test"

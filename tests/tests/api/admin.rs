@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use integration_tests::{admin, admin_lambda, unique, Client};
+use integration_tests::{
+    admin, admin_json, admin_lambda, issue_token, token_prefix, unique, unique_login,
+    wait_out_token_cache, Client,
+};
 use serde_json::{json, Value};
 
 fn ok(command: Value) -> Value {
@@ -25,11 +28,6 @@ fn tokens(tenant: &str) -> Vec<Value> {
         .as_array()
         .unwrap()
         .clone()
-}
-
-/// Waits out the local verification cache (SCIM_TOKEN_CACHE_SECONDS=2).
-fn after_cache() {
-    std::thread::sleep(Duration::from_millis(2500));
 }
 
 #[test]
@@ -67,13 +65,13 @@ fn the_admin_function_issues_lists_rotates_and_revokes_tokens() {
     assert_eq!(rotated["rotated_from"], old_prefix.as_str());
     assert_eq!(rotated["name"], "Okta - Production");
     let new = Client::with_token(&tenant, rotated["token"].as_str().unwrap());
-    let user = new.create_user(&format!("{}@x.example", unique("rot")));
+    let user = new.create_user(&unique_login("x.example"));
     assert_eq!(user.status, 201);
     assert_eq!(old.get(&format!("/Users/{}", user.id())).status, 200);
 
     let revoked = ok(json!({"command": "token.revoke", "tenant": tenant, "prefix": old_prefix}));
     assert_eq!(revoked["revoked"], old_prefix.as_str());
-    after_cache();
+    wait_out_token_cache();
     old.get("/Users").assert_scim_error(401, None);
     assert_eq!(new.get("/Users").status, 200);
     let listed = tokens(&tenant);
@@ -105,7 +103,7 @@ fn a_tenant_disabled_through_the_admin_function_is_refused_until_enabled() {
     let c = Client::with_token(&tenant, issued["token"].as_str().unwrap());
     assert_eq!(c.get("/Groups").status, 200);
     ok(json!({"command": "tenant.disable", "tenant": tenant}));
-    after_cache();
+    wait_out_token_cache();
     c.get("/Groups").assert_scim_error(401, None);
     let listed = ok(json!({"command": "tenant.list"}));
     let mine = listed
@@ -142,7 +140,7 @@ fn tenant_settings_set_through_the_admin_function_decide_default_roles() {
 
     let issued = ok(json!({"command": "token.issue", "tenant": tenant, "name": "t"}));
     let c = Client::with_token(&tenant, issued["token"].as_str().unwrap());
-    let user = c.create_user(&format!("{}@x.example", unique("role")));
+    let user = c.create_user(&unique_login("x.example"));
     let group = c.post(
         "/Groups",
         &json!({"displayName": unique("proj"), "members": [{"value": user.id()}]}),
@@ -196,8 +194,8 @@ fn the_admin_function_answers_mistakes_with_stable_codes() {
 #[test]
 fn the_cli_rotates_tokens_with_the_same_library() {
     let tenant = unique("clirot");
-    let first = integration_tests::issue_token(&tenant);
-    let prefix = &first[..13];
+    let first = issue_token(&tenant);
+    let prefix = token_prefix(&first);
     let out = admin(&["token", "rotate", "--tenant", &tenant, prefix]);
     let second = out.lines().last().unwrap().trim().to_string();
     assert_ne!(second, first);
@@ -209,13 +207,12 @@ fn the_cli_rotates_tokens_with_the_same_library() {
         Client::with_token(&tenant, &first).get("/Users").status,
         200
     );
-    let listed: Value =
-        serde_json::from_str(&admin(&["token", "list", "--tenant", &tenant, "--json"])).unwrap();
+    let listed = admin_json(&["token", "list", "--tenant", &tenant, "--json"]);
     let rotated = listed
         .as_array()
         .unwrap()
         .iter()
-        .find(|t| t["prefix"] == second[..13])
+        .find(|t| t["prefix"] == token_prefix(&second))
         .unwrap();
     assert_eq!(rotated["rotated_from"], prefix);
 }
@@ -241,7 +238,7 @@ fn the_platform_reads_a_tenants_audit_trail_through_the_admin_function() {
     let issued = ok(json!({"command": "token.issue", "tenant": tenant, "name": "Okta"}));
     let prefix = issued["prefix"].as_str().unwrap().to_string();
     let c = Client::with_token(&tenant, issued["token"].as_str().unwrap());
-    let user = c.create_user(&format!("{}@x.example", unique("aud")));
+    let user = c.create_user(&unique_login("x.example"));
     assert_eq!(user.status, 201);
     // The stream pump delivers changes to the audit function within a few seconds.
     let mut records = Vec::new();

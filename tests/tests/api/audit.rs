@@ -4,26 +4,16 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use integration_tests::{unique, Client};
+use integration_tests::store::{runtime, store, tenant_id};
+use integration_tests::{patch_body, token_prefix, unique, Client, ENTERPRISE};
 use scim_core::ids::TenantId;
 use scim_store::{AuditItem, Store};
 use serde_json::{json, Value};
-
-use crate::idp_helpers::{patch_body, ENTERPRISE};
-use crate::local_store::{runtime, store};
 
 /// How long the stream pump and the audit function may take to catch up. Usually a second or
 /// two; but the local server is serialised, so while another test writes thousands of members
 /// the audit trail (one more write per change) falls behind and drains afterwards.
 const CATCH_UP: Duration = Duration::from_secs(180);
-
-fn tenant_id(rt: &tokio::runtime::Runtime, store: &Store, name: &str) -> TenantId {
-    let tenant = rt
-        .block_on(store.find_tenant(name))
-        .unwrap()
-        .expect("tenant exists");
-    TenantId::parse(&tenant.tenant_id).unwrap()
-}
 
 /// The tenant's audit records once at least `expected` have arrived (oldest first).
 fn audit_records(
@@ -42,11 +32,6 @@ fn audit_records(
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-}
-
-/// `scim_1a2b3c4d` of `scim_1a2b3c4d_<secret>`.
-fn token_prefix(token: &str) -> String {
-    token.splitn(3, '_').take(2).collect::<Vec<_>>().join("_")
 }
 
 fn retention_days() -> u64 {
@@ -130,7 +115,7 @@ fn every_change_is_audited_with_its_actor_in_order_without_values() {
     assert_eq!(c.delete(&user).status, 204);
     assert_eq!(c.delete(&group).status, 204);
 
-    let tenant = tenant_id(&rt, &store, &c.tenant);
+    let tenant = tenant_id(&c.tenant);
     let mut records = audit_records(&rt, &store, &tenant, 10);
     // Nothing more is on its way: the stream has been drained by now.
     std::thread::sleep(Duration::from_millis(1500));
@@ -246,8 +231,8 @@ fn a_tenant_reads_only_its_own_audit_trail() {
     let b = Client::new_tenant("audit-b");
     let a_user = a.create_user(&unique("a")).id();
     let b_user = b.create_user(&unique("b")).id();
-    let a_records = audit_records(&rt, &store, &tenant_id(&rt, &store, &a.tenant), 1);
-    let b_records = audit_records(&rt, &store, &tenant_id(&rt, &store, &b.tenant), 1);
+    let a_records = audit_records(&rt, &store, &tenant_id(&a.tenant), 1);
+    let b_records = audit_records(&rt, &store, &tenant_id(&b.tenant), 1);
     assert_eq!(a_records.len(), 1, "{a_records:#?}");
     assert_eq!(b_records.len(), 1, "{b_records:#?}");
     assert_eq!(
@@ -255,17 +240,17 @@ fn a_tenant_reads_only_its_own_audit_trail() {
             a_records[0].resource_id.as_str(),
             a_records[0].actor.as_str()
         ),
-        (a_user.as_str(), token_prefix(&a.token).as_str())
+        (a_user.as_str(), token_prefix(&a.token))
     );
     assert_eq!(
         (
             b_records[0].resource_id.as_str(),
             b_records[0].actor.as_str()
         ),
-        (b_user.as_str(), token_prefix(&b.token).as_str())
+        (b_user.as_str(), token_prefix(&b.token))
     );
     // `since` continues after a record's sort key (paging), or from a time.
-    let tenant = tenant_id(&rt, &store, &a.tenant);
+    let tenant = tenant_id(&a.tenant);
     let after = rt
         .block_on(store.audit_records(&tenant, Some(&a_records[0].sk), 10))
         .unwrap();

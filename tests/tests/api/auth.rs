@@ -1,10 +1,14 @@
 //! Tenant tokens: the token alone decides the tenant; bad, unknown and revoked tokens get a
 //! SCIM 401 with `WWW-Authenticate: Bearer`.
 
-use integration_tests::{admin, issue_token, unique, Client};
 use std::time::Duration;
 
-fn assert_unauthorized(r: &integration_tests::Resp) {
+use integration_tests::{
+    admin, admin_json, issue_token, token_prefix, unique, unique_login, wait_out_token_cache,
+    Client, Resp,
+};
+
+fn assert_unauthorized(r: &Resp) {
     r.assert_scim_error(401, None);
     assert!(
         r.header("www-authenticate")
@@ -47,16 +51,15 @@ fn a_revoked_token_stops_working_after_the_cache_time() {
     let token = issue_token(&tenant);
     let c = Client::with_token(&tenant, &token);
     assert_eq!(c.get("/ServiceProviderConfig").status, 200);
-    let prefix = &token[..13];
+    let prefix = token_prefix(&token);
     let listing = admin(&["token", "list", "--tenant", &tenant]);
     assert!(listing.contains(prefix), "{listing}");
     assert!(!listing.contains(&token), "listings never show the token");
     admin(&["token", "revoke", "--tenant", &tenant, prefix]);
     // The local stack trusts a verified token for SCIM_TOKEN_CACHE_SECONDS=2.
-    std::thread::sleep(Duration::from_millis(2500));
+    wait_out_token_cache();
     assert_unauthorized(&c.get("/ServiceProviderConfig"));
-    let listing: serde_json::Value =
-        serde_json::from_str(&admin(&["token", "list", "--tenant", &tenant, "--json"])).unwrap();
+    let listing = admin_json(&["token", "list", "--tenant", &tenant, "--json"]);
     let entry = listing
         .as_array()
         .unwrap()
@@ -72,19 +75,19 @@ fn a_revoked_token_stops_working_after_the_cache_time() {
 #[test]
 fn a_second_token_of_the_same_tenant_sees_the_same_users() {
     let tenant = unique("rotate");
-    let a = Client::with_token(&tenant, &issue_token(&tenant));
-    let b = Client::with_token(&tenant, &issue_token(&tenant));
-    let id = a.create_user(&format!("{}@x.com", unique("u"))).id();
+    let a = Client::for_tenant(&tenant);
+    let b = Client::for_tenant(&tenant);
+    let id = a.create_user(&unique_login("x.com")).id();
     assert_eq!(b.get(&format!("/Users/{id}")).status, 200);
 }
 
 #[test]
 fn a_disabled_tenants_tokens_are_refused() {
     let tenant = unique("disabled");
-    let c = Client::with_token(&tenant, &issue_token(&tenant));
+    let c = Client::for_tenant(&tenant);
     assert_eq!(c.get("/Users").status, 200);
     admin(&["tenant", "disable", &tenant]);
-    std::thread::sleep(Duration::from_millis(2500));
+    wait_out_token_cache();
     assert_unauthorized(&c.get("/Users"));
     admin(&["tenant", "enable", &tenant]);
     std::thread::sleep(Duration::from_millis(500));

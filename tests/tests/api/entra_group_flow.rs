@@ -5,13 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use integration_tests::{fixture, unique, Client, Resp};
-use serde_json::json;
-
-use crate::idp_helpers::{
-    assert_list_response, group_members, list_filtered, patch_body, random_guid, resources,
-    user_groups, ENTRA_GROUP_SCHEMA, GROUP_SCHEMA,
+use integration_tests::{
+    assert_list_response, fixture, group_members, list_filtered, patch_body, random_guid,
+    resources, set, unique, user_groups, users, Client, Resp, ENTRA_GROUP_SCHEMA, GROUP_SCHEMA,
 };
+use serde_json::json;
 
 fn entra_group(c: &Client, name: &str, external_id: &str) -> Resp {
     c.post(
@@ -23,19 +21,10 @@ fn entra_group(c: &Client, name: &str, external_id: &str) -> Resp {
     )
 }
 
-fn users(c: &Client, n: usize) -> Vec<String> {
-    (0..n)
-        .map(|_| {
-            c.create_user(&format!("{}@contoso.example", unique("m")))
-                .id()
-        })
-        .collect()
-}
-
 fn entra_add(c: &Client, gid: &str, uid: &str) -> Resp {
     c.patch(
         &format!("/Groups/{gid}"),
-        &fixture("entra/add_group_member.json", &[("USER_ID", uid)]),
+        &fixture("entra/add_members_with_null_ref.json", &[("USER_ID", uid)]),
     )
 }
 
@@ -44,10 +33,6 @@ fn entra_remove(c: &Client, gid: &str, uid: &str) -> Resp {
         &format!("/Groups/{gid}"),
         &fixture("entra/remove_group_member.json", &[("USER_ID", uid)]),
     )
-}
-
-fn set(ids: &[&String]) -> BTreeSet<String> {
-    ids.iter().map(|s| (*s).clone()).collect()
 }
 
 #[test]
@@ -151,7 +136,7 @@ fn entra_add_members_with_a_null_ref_answers_204() {
         assert_eq!(r.status, 204, "{}", r.raw);
         assert!(r.raw.is_empty());
     }
-    assert_eq!(group_members(&c, &gid), set(&[&u[0], &u[1]]));
+    assert_eq!(group_members(&c, &gid), set([&u[0], &u[1]]));
     assert_eq!(user_groups(&c, &u[0]), BTreeSet::from([gid]));
 }
 
@@ -167,7 +152,7 @@ fn entra_remove_with_value_list_removes_only_listed_members() {
     assert_eq!(r.status, 204, "{}", r.raw);
     assert_eq!(
         group_members(&c, &gid),
-        set(&[&u[1], &u[2]]),
+        set([&u[1], &u[2]]),
         "only the listed member left"
     );
     assert!(user_groups(&c, &u[0]).is_empty());
@@ -198,7 +183,7 @@ fn entra_remove_with_the_flag_uses_a_value_filter_and_removes_only_that_member()
         ),
     );
     assert_eq!(r.status, 204, "{}", r.raw);
-    assert_eq!(group_members(&c, &gid), set(&[&u[0]]));
+    assert_eq!(group_members(&c, &gid), set([&u[0]]));
 }
 
 #[test]
@@ -216,7 +201,7 @@ fn entra_add_and_remove_in_one_request_apply_in_order() {
         ])),
     );
     assert_eq!(r.status, 204, "{}", r.raw);
-    assert_eq!(group_members(&c, &gid), set(&[&u[1]]));
+    assert_eq!(group_members(&c, &gid), set([&u[1]]));
 }
 
 #[test]
@@ -229,7 +214,10 @@ fn entra_replace_display_name_and_external_id() {
     let new = unique("After");
     let r = c.patch(
         &format!("/Groups/{gid}"),
-        &fixture("entra/rename_group.json", &[("DISPLAY_NAME", &new)]),
+        &fixture(
+            "entra/replace_group_display_name.json",
+            &[("DISPLAY_NAME", &new)],
+        ),
     );
     assert_eq!(r.status, 204, "{}", r.raw);
     let new_ext = random_guid();

@@ -4,20 +4,14 @@
 //! of `aadOptscim062020`), path-less replace with dotted and URN keys, manager as a bare id,
 //! null updates, unquoted filter values, restore and delete.
 
-use integration_tests::{fixture, unique, Client};
+use integration_tests::{
+    assert_list_response, assert_no_nulls, find_users, fixture, list_filtered, patch_body,
+    random_guid, resources, unique, unique_login, Client, Resp, ENTERPRISE, PLATFORM,
+};
 use serde_json::json;
 
-use crate::idp_helpers::{
-    assert_list_response, assert_no_nulls, find_users, list_filtered, patch_body, random_guid,
-    resources, ENTERPRISE, PLATFORM,
-};
-
-fn entra_login() -> String {
-    format!("{}@contoso.example", unique("entra.user"))
-}
-
 /// `POST /Users` with Entra's body (explicit nulls included); returns the 201 body's id.
-fn entra_create(c: &Client, user_name: &str, external_id: &str) -> integration_tests::Resp {
+fn entra_create(c: &Client, user_name: &str, external_id: &str) -> Resp {
     let employee = unique("E");
     let r = c.post(
         "/Users",
@@ -37,7 +31,7 @@ fn entra_create(c: &Client, user_name: &str, external_id: &str) -> integration_t
 #[test]
 fn entra_test_connection_with_a_random_guid_is_an_empty_list() {
     let c = Client::new_tenant("entra");
-    entra_create(&c, &entra_login(), &random_guid());
+    entra_create(&c, &unique_login("contoso.example"), &random_guid());
     for attr in ["userName", "externalId"] {
         let r = list_filtered(
             &c,
@@ -54,7 +48,7 @@ fn entra_test_connection_with_a_random_guid_is_an_empty_list() {
 #[test]
 fn entra_create_with_enterprise_attributes_and_explicit_nulls_returns_no_nulls() {
     let c = Client::new_tenant("entra");
-    let login = entra_login();
+    let login = unique_login("contoso.example");
     let ext = random_guid();
     let r = entra_create(&c, &login, &ext);
     let u = &r.body;
@@ -92,7 +86,7 @@ fn entra_create_with_enterprise_attributes_and_explicit_nulls_returns_no_nulls()
 #[test]
 fn entra_capitalised_attribute_names_are_accepted() {
     let c = Client::new_tenant("entra");
-    let login = entra_login();
+    let login = unique_login("contoso.example");
     let ext = random_guid();
     let r = c.post(
         "/Users",
@@ -116,8 +110,8 @@ fn entra_capitalised_attribute_names_are_accepted() {
 fn entra_lookup_by_external_id_finds_the_user() {
     let c = Client::new_tenant("entra");
     let ext = random_guid();
-    let id = entra_create(&c, &entra_login(), &ext).id();
-    entra_create(&c, &entra_login(), &random_guid());
+    let id = entra_create(&c, &unique_login("contoso.example"), &ext).id();
+    entra_create(&c, &unique_login("contoso.example"), &random_guid());
     let r = find_users(&c, &format!("externalId eq \"{ext}\""));
     assert_eq!(r.total(), 1, "{}", r.raw);
     assert_eq!(resources(&r)[0]["id"], id);
@@ -127,7 +121,7 @@ fn entra_lookup_by_external_id_finds_the_user() {
 #[test]
 fn entra_update_replaces_the_work_email_and_family_name() {
     let c = Client::new_tenant("entra");
-    let login = entra_login();
+    let login = unique_login("contoso.example");
     let id = entra_create(&c, &login, &random_guid()).id();
     let new_email = format!("{}@contoso.example", unique("updated"));
     let r = c.patch(
@@ -161,10 +155,10 @@ fn entra_update_replaces_the_work_email_and_family_name() {
 #[test]
 fn entra_disable_with_the_string_false_deactivates() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let r = c.patch(
         &format!("/Users/{id}"),
-        &fixture("entra/disable_user.json", &[]),
+        &fixture("entra/disable_user_string_boolean.json", &[]),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(r.body["active"], false, "a boolean false: {}", r.raw);
@@ -176,7 +170,7 @@ fn entra_disable_with_the_string_false_deactivates() {
 #[test]
 fn entra_disable_with_aadoptscim062020_boolean_false_deactivates() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let r = c.patch(
         &format!("/Users/{id}"),
         &fixture("entra/disable_user_aadoptscim062020.json", &[]),
@@ -189,7 +183,7 @@ fn entra_disable_with_aadoptscim062020_boolean_false_deactivates() {
 #[test]
 fn entra_pathless_replace_with_dotted_and_urn_keys_updates_each_attribute() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let r = c.patch(
         &format!("/Users/{id}"),
         &fixture(
@@ -225,11 +219,14 @@ fn entra_pathless_replace_with_dotted_and_urn_keys_updates_each_attribute() {
 #[test]
 fn entra_manager_added_as_a_bare_string_id_reads_back_as_manager_value() {
     let c = Client::new_tenant("entra");
-    let manager = entra_create(&c, &entra_login(), &random_guid()).id();
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let manager = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let r = c.patch(
         &format!("/Users/{id}"),
-        &fixture("entra/add_manager.json", &[("MANAGER_ID", &manager)]),
+        &fixture(
+            "entra/add_manager_bare_id.json",
+            &[("MANAGER_ID", &manager)],
+        ),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     let got = c.get(&format!("/Users/{id}")).body;
@@ -242,7 +239,7 @@ fn entra_manager_added_as_a_bare_string_id_reads_back_as_manager_value() {
 #[test]
 fn entra_null_update_with_empty_string_then_null_clears_the_attribute() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let department = format!("{ENTERPRISE}:department");
     for (file, path) in [
         ("entra/null_update_empty_string.json", "title"),
@@ -274,12 +271,12 @@ fn entra_null_update_with_empty_string_then_null_clears_the_attribute() {
 #[test]
 fn entra_filter_on_the_work_email_value_finds_only_work_addresses() {
     let c = Client::new_tenant("entra");
-    let login = entra_login();
+    let login = unique_login("contoso.example");
     let id = entra_create(&c, &login, &random_guid()).id();
     let home = format!("{}@home.example", unique("home"));
     let other = c.post(
         "/Users",
-        &json!({"userName": entra_login(), "emails": [{"value": home, "type": "home"}]}),
+        &json!({"userName": unique_login("contoso.example"), "emails": [{"value": home, "type": "home"}]}),
     );
     assert_eq!(other.status, 201, "{}", other.raw);
     let r = find_users(
@@ -304,7 +301,7 @@ fn entra_filter_on_the_work_email_value_finds_only_work_addresses() {
 #[test]
 fn entra_unquoted_filter_value_is_invalid_filter_never_an_unfiltered_list() {
     let c = Client::new_tenant("entra");
-    entra_create(&c, &entra_login(), &random_guid());
+    entra_create(&c, &unique_login("contoso.example"), &random_guid());
     for filter in ["externalId eq jyoung", "userName eq jyoung@contoso.example"] {
         let r = list_filtered(&c, "/Users", filter, "");
         r.assert_scim_error(400, Some("invalidFilter"));
@@ -314,10 +311,10 @@ fn entra_unquoted_filter_value_is_invalid_filter_never_an_unfiltered_list() {
 #[test]
 fn entra_restore_with_the_string_true_reactivates() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let off = c.patch(
         &format!("/Users/{id}"),
-        &fixture("entra/disable_user.json", &[]),
+        &fixture("entra/disable_user_string_boolean.json", &[]),
     );
     assert_eq!(off.body["active"], false, "{}", off.raw);
     let on = c.patch(
@@ -333,7 +330,7 @@ fn entra_restore_with_the_string_true_reactivates() {
 fn entra_delete_is_204_then_404() {
     let c = Client::new_tenant("entra");
     let ext = random_guid();
-    let id = entra_create(&c, &entra_login(), &ext).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &ext).id();
     let r = c.delete(&format!("/Users/{id}"));
     assert_eq!(r.status, 204, "{}", r.raw);
     assert!(r.raw.is_empty(), "204 has no body: {}", r.raw);
@@ -350,7 +347,7 @@ fn entra_add_of_a_work_email_to_a_user_without_one_creates_it() {
     let r = c.post(
         "/Users",
         &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-                "userName": entra_login(), "externalId": random_guid(), "active": true}),
+                "userName": unique_login("contoso.example"), "externalId": random_guid(), "active": true}),
     );
     assert_eq!(r.status, 201, "{}", r.raw);
     let id = r.id();
@@ -381,12 +378,15 @@ fn entra_add_of_a_work_email_to_a_user_without_one_creates_it() {
 #[test]
 fn entra_null_update_of_the_manager_clears_it() {
     let c = Client::new_tenant("entra");
-    let manager = entra_create(&c, &entra_login(), &random_guid()).id();
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let manager = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let manager_path = format!("{ENTERPRISE}:manager");
     let r = c.patch(
         &format!("/Users/{id}"),
-        &fixture("entra/add_manager.json", &[("MANAGER_ID", &manager)]),
+        &fixture(
+            "entra/add_manager_bare_id.json",
+            &[("MANAGER_ID", &manager)],
+        ),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     let r = c.patch(
@@ -405,7 +405,7 @@ fn entra_null_update_of_the_manager_clears_it() {
 #[test]
 fn entra_replace_of_multiple_attributes_without_the_flag_updates_each() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let email = format!("{}@test.microsoft.example", unique("TestBcwqnm"));
     let ext = random_guid();
     let r = c.patch(
@@ -433,7 +433,7 @@ fn entra_replace_of_multiple_attributes_without_the_flag_updates_each() {
 #[test]
 fn entra_replace_of_multiple_attributes_with_the_flag_mixes_a_pathed_and_a_pathless_op() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let email = format!("{}@test.microsoft.example", unique("TestMhvaes"));
     let r = c.patch(
         &format!("/Users/{id}"),
@@ -455,7 +455,7 @@ fn entra_replace_of_multiple_attributes_with_the_flag_mixes_a_pathed_and_a_pathl
 #[test]
 fn entra_role_with_a_string_primary_is_stored_as_a_boolean() {
     let c = Client::new_tenant("entra");
-    let id = entra_create(&c, &entra_login(), &random_guid()).id();
+    let id = entra_create(&c, &unique_login("contoso.example"), &random_guid()).id();
     let r = c.patch(
         &format!("/Users/{id}"),
         &fixture("entra/add_role.json", &[("ROLE", "Admin")]),

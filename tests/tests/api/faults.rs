@@ -13,53 +13,33 @@ mod users;
 
 use std::collections::BTreeSet;
 
-use integration_tests::{admin, fixture, unique, Client, Fault, FaultKind, Resp, SDK_ATTEMPTS};
+use integration_tests::{
+    add_members_body, create_users_parallel, find_users, fixture, group_members, list_filtered,
+    member_values, patch_body, platform_member_ids, platform_user, resources, set, tenant_id,
+    unique, unique_login, user_body, user_groups, Client, Fault, FaultKind, SDK_ATTEMPTS,
+};
 use serde_json::{json, Value};
 
-use crate::idp_helpers::{
-    create_users_parallel, find_users, group_members, member_values, patch_body, resources,
-    user_groups,
-};
-
 const TRANSACT: &str = "TransactWriteItems";
-/// Tries of a group write on a transaction conflict (`WRITE_ATTEMPTS` in scim-edge's groups.rs).
+/// Tries of a group write on a transaction conflict (`WRITE_ATTEMPTS` of the group writes).
 const GROUP_WRITE_ATTEMPTS: u64 = 4;
 /// Tries of a BatchGetItem whose keys come back unprocessed (`batch_get` in scim-store's users.rs).
 const STORE_BATCH_ATTEMPTS: u64 = 8;
 
-/// The tenant's id (a UUID; `c.tenant` is its name): `tenant create` shows an existing tenant.
-fn tenant_id(c: &Client) -> String {
-    let out: Value = serde_json::from_str(&admin(&["tenant", "create", &c.tenant])).unwrap();
-    out["tenant_id"].as_str().unwrap().to_string()
+/// A client of a new tenant that sends every request once, as these tests did before the
+/// client learnt to honour `Retry-After`: the 429s and 503s the faults cause are what they
+/// assert, and a fault's hits count the server's tries, which a client retry would add to.
+fn faults_client() -> Client {
+    Client::new_tenant("faults").once()
 }
 
 /// The prefix of every key of `c`'s tenant: matches its writes and reads, no other tenant's.
 fn tenant_key(c: &Client) -> String {
-    format!("TENANT#{}#", tenant_id(c))
+    format!("TENANT#{}#", tenant_id(&c.tenant))
 }
 
 fn login() -> String {
-    format!("{}@faults.example", unique("user"))
-}
-
-fn user_body(user_name: &str) -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": user_name,
-        "name": {"givenName": "Test", "familyName": "User"},
-        "emails": [{"value": user_name, "type": "work", "primary": true}],
-        "active": true,
-    })
-}
-
-/// A 429 or 503 the client can act on: a SCIM error and a positive `Retry-After` in seconds.
-fn assert_retry_later(r: &Resp, status: u16) {
-    r.assert_scim_error(status, None);
-    let secs: u64 = r
-        .header("retry-after")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("a Retry-After in seconds: {:?}", r.headers));
-    assert!(secs >= 1, "{:?}", r.headers);
+    unique_login("faults.example")
 }
 
 /// A resource's `meta.version` as a number (`W/"3"` -> 3).
@@ -79,30 +59,4 @@ fn version(c: &Client, path: &str) -> u64 {
 
 fn count(c: &Client, filter: &str) -> u64 {
     find_users(c, filter).total()
-}
-
-/// A project's members as the platform reads them (the operator CLI, the store's own API).
-fn platform_members(c: &Client, group: &str) -> BTreeSet<String> {
-    let out = admin(&[
-        "platform",
-        "members",
-        "--tenant",
-        &c.tenant,
-        "--project",
-        group,
-    ]);
-    serde_json::from_str::<Value>(&out)
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["user_id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn platform_user(c: &Client, user: &str) -> Value {
-    serde_json::from_str(&admin(&[
-        "platform", "user", "--tenant", &c.tenant, "--user", user,
-    ]))
-    .unwrap()
 }

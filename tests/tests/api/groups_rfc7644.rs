@@ -2,25 +2,11 @@
 //! examples, filtering groups by member (section 3.4.2.2), and creates with more members than
 //! one DynamoDB transaction holds, which must still be all-or-nothing.
 
-use std::collections::BTreeSet;
-
-use integration_tests::{fixture, unique, Client};
-use serde_json::json;
-
-use crate::idp_helpers::{
-    assert_list_response, create_users_parallel, group_members, list_filtered, member_values,
-    patch_body, resources, user_groups,
+use integration_tests::{
+    add_members_body, assert_list_response, create_users_parallel, fixture, group_members,
+    list_filtered, member_values, resource_ids, resources, set, unique, user_groups, users, Client,
 };
-
-fn users(c: &Client, n: usize) -> Vec<String> {
-    (0..n)
-        .map(|_| c.create_user(&format!("{}@rfc.example", unique("m"))).id())
-        .collect()
-}
-
-fn set(ids: &[String]) -> BTreeSet<String> {
-    ids.iter().cloned().collect()
-}
+use serde_json::json;
 
 #[test]
 fn rfc_member_examples_add_remove_all_and_replace() {
@@ -43,7 +29,7 @@ fn rfc_member_examples_add_remove_all_and_replace() {
     let r = c.patch(
         &path,
         &fixture(
-            "rfc7644/s3.5.2.2_remove_and_add_members.json",
+            "rfc7644/s3.5.2.2_replace_all_members_by_remove_then_add.json",
             &[
                 ("BASE_URL", &base),
                 ("FIRST_ID", &u[1]),
@@ -89,15 +75,9 @@ fn groups_can_be_filtered_by_member() {
     let u = users(&c, 2);
     let with = c.create_group(&unique("With Member")).id();
     let without = c.create_group(&unique("Without Member")).id();
-    let r = c.patch(
-        &format!("/Groups/{with}"),
-        &patch_body(json!([{"op": "add", "path": "members", "value": member_values(&u[..1])}])),
-    );
+    let r = c.patch(&format!("/Groups/{with}"), &add_members_body(&u[..1]));
     assert_eq!(r.status, 204, "{}", r.raw);
-    let r = c.patch(
-        &format!("/Groups/{without}"),
-        &patch_body(json!([{"op": "add", "path": "members", "value": member_values(&u[1..])}])),
-    );
+    let r = c.patch(&format!("/Groups/{without}"), &add_members_body(&u[1..]));
     assert_eq!(r.status, 204, "{}", r.raw);
     for filter in [
         format!("members.value eq \"{}\"", u[0]),
@@ -106,11 +86,12 @@ fn groups_can_be_filtered_by_member() {
     ] {
         let r = list_filtered(&c, "/Groups", &filter, "&excludedAttributes=members");
         assert_list_response(&r);
-        let found: Vec<String> = resources(&r)
-            .iter()
-            .map(|g| g["id"].as_str().unwrap().to_string())
-            .collect();
-        assert_eq!(found, std::slice::from_ref(&with), "{filter}: {}", r.raw);
+        assert_eq!(
+            resource_ids(&r),
+            std::slice::from_ref(&with),
+            "{filter}: {}",
+            r.raw
+        );
     }
 }
 

@@ -13,13 +13,14 @@
 
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Barrier, Mutex};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use integration_tests::{enc, unique, Client, Resp};
+use integration_tests::{
+    add_members_body, assert_list_response, list_filtered, parallel_map, patch_body, resource_ids,
+    unique, user_groups, values_of, Client, Resp,
+};
 use serde_json::json;
-
-use crate::idp_helpers::{assert_list_response, member_values, patch_body, user_groups};
 
 fn knob(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -40,15 +41,9 @@ fn create_user_for_setup(c: &Client, name: &str, retries: &AtomicUsize) -> Strin
             201 => return r.id(),
             500..=599 => {
                 retries.fetch_add(1, Ordering::Relaxed);
-                let found = c.get(&format!(
-                    "/Users?filter={}",
-                    enc(&format!("userName eq \"{name}\""))
-                ));
+                let found = list_filtered(c, "/Users", &format!("userName eq \"{name}\""), "");
                 if found.status == 200 && found.total() == 1 {
-                    return found.body["Resources"][0]["id"]
-                        .as_str()
-                        .unwrap()
-                        .to_string();
+                    return resource_ids(&found).remove(0);
                 }
                 std::thread::sleep(Duration::from_millis(200));
             }
@@ -62,25 +57,10 @@ fn create_users(c: &Client, n: usize, threads: usize) -> (Vec<String>, usize) {
     let names: Vec<String> = (0..n)
         .map(|i| format!("{}-{i:05}@scale.example", unique("member")))
         .collect();
-    let ids: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; n]);
-    let next = AtomicUsize::new(0);
     let retries = AtomicUsize::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads.max(1) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(name) = names.get(i) else { break };
-                let id = create_user_for_setup(c, name, &retries);
-                ids.lock().unwrap()[i] = Some(id);
-            });
-        }
+    let ids = parallel_map(&names, threads, |name| {
+        create_user_for_setup(c, name, &retries)
     });
-    let ids = ids
-        .into_inner()
-        .unwrap()
-        .into_iter()
-        .map(Option::unwrap)
-        .collect();
     (ids, retries.into_inner())
 }
 
@@ -92,21 +72,11 @@ fn timed<T>(label: &str, f: impl FnOnce() -> T) -> T {
 }
 
 fn members(r: &Resp) -> BTreeSet<String> {
-    r.body["members"]
-        .as_array()
-        .map(|m| {
-            m.iter()
-                .map(|v| v["value"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
+    values_of(&r.body, "members")
 }
 
 fn add(c: &Client, gid: &str, ids: &[String]) -> Resp {
-    c.patch(
-        &format!("/Groups/{gid}"),
-        &patch_body(json!([{"op": "add", "path": "members", "value": member_values(ids)}])),
-    )
+    c.patch(&format!("/Groups/{gid}"), &add_members_body(ids))
 }
 
 #[test]

@@ -6,11 +6,12 @@
 //! compared, full body (meta.version included) and as the platform reads them, with a snapshot
 //! taken before.
 
-use integration_tests::{admin, enc, unique, Client, Resp};
+use integration_tests::{
+    enc, list_filtered, member_values, patch_body, platform_members, platform_projects,
+    platform_user, platform_user_projects, unique, Client, Resp, GROUP_SCHEMA, SCIM_JSON,
+    SEARCH_REQUEST, USER_SCHEMA,
+};
 use serde_json::{json, Value};
-
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-const SEARCH: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
 
 /// What tenant B must get back.
 #[derive(Debug)]
@@ -49,12 +50,8 @@ fn case(
     }
 }
 
-fn patch_ops(ops: Value) -> Value {
-    json!({"schemas": [PATCH_OP], "Operations": ops})
-}
-
 fn search(filter: &str) -> Value {
-    json!({"schemas": [SEARCH], "filter": filter, "startIndex": 1, "count": 100})
+    json!({"schemas": [SEARCH_REQUEST], "filter": filter, "startIndex": 1, "count": 100})
 }
 
 /// Tenant A's world: two users and a group holding both.
@@ -76,7 +73,7 @@ fn build_tenant_a(shared_user_name: &str, shared_group_name: &str) -> TenantA {
     let first = client.post(
         "/Users",
         &json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "schemas": [USER_SCHEMA],
             "userName": shared_user_name,
             "externalId": user_external_id,
             "name": {"givenName": "Alice", "familyName": "Tenant-A"},
@@ -91,10 +88,10 @@ fn build_tenant_a(shared_user_name: &str, shared_group_name: &str) -> TenantA {
     let group = client.post(
         "/Groups",
         &json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "schemas": [GROUP_SCHEMA],
             "displayName": shared_group_name,
             "externalId": group_external_id,
-            "members": users.iter().map(|u| json!({"value": u})).collect::<Vec<_>>(),
+            "members": member_values(&users),
         }),
     );
     assert_eq!(group.status, 201, "{}", group.raw);
@@ -117,48 +114,26 @@ fn snapshot(a: &TenantA) -> Vec<(String, Value)> {
         let r = a.client.get(&format!("/Users/{user}"));
         assert_eq!(r.status, 200, "{}", r.raw);
         out.push((format!("GET /Users/{user}"), r.body));
-        let platform: Value = serde_json::from_str(&admin(&[
-            "platform",
-            "user",
-            "--tenant",
-            &a.client.tenant,
-            "--user",
-            user,
-        ]))
-        .unwrap();
-        out.push((format!("platform user {user}"), platform));
-        let projects: Value = serde_json::from_str(&admin(&[
-            "platform",
-            "user-projects",
-            "--tenant",
-            &a.client.tenant,
-            "--user",
-            user,
-        ]))
-        .unwrap();
-        out.push((format!("platform user-projects {user}"), projects));
+        out.push((
+            format!("platform user {user}"),
+            platform_user(&a.client.tenant, user),
+        ));
+        out.push((
+            format!("platform user-projects {user}"),
+            platform_user_projects(&a.client.tenant, user),
+        ));
     }
     let r = a.client.get(&format!("/Groups/{}", a.group));
     assert_eq!(r.status, 200, "{}", r.raw);
     out.push(("GET group".into(), r.body));
-    let members: Value = serde_json::from_str(&admin(&[
-        "platform",
-        "members",
-        "--tenant",
-        &a.client.tenant,
-        "--project",
-        &a.group,
-    ]))
-    .unwrap();
-    out.push(("platform members".into(), members));
-    let projects: Value = serde_json::from_str(&admin(&[
-        "platform",
-        "projects",
-        "--tenant",
-        &a.client.tenant,
-    ]))
-    .unwrap();
-    out.push(("platform projects".into(), projects));
+    out.push((
+        "platform members".into(),
+        Value::Array(platform_members(&a.client.tenant, &a.group)),
+    ));
+    out.push((
+        "platform projects".into(),
+        platform_projects(&a.client.tenant),
+    ));
     let list = a.client.get("/Users?count=1000");
     out.push(("A's GET /Users".into(), list.body));
     out.push(("A's GET /Groups".into(), a.client.get("/Groups").body));
@@ -186,7 +161,7 @@ fn check(case: &Case, r: &Resp, a: &TenantA) -> Option<String> {
                 _ => (400, Some("invalidValue")),
             };
             let ok = r.status == status
-                && r.header("content-type") == Some(integration_tests::SCIM_JSON)
+                && r.header("content-type") == Some(SCIM_JSON)
                 && r.body["status"] == json!(status.to_string())
                 && scim_type.is_none_or(|t| r.body["scimType"] == t);
             (!ok).then(|| {
@@ -373,17 +348,17 @@ fn tenant_b_never_reads_changes_counts_links_or_deletes_tenant_a_resources() {
         case("read A's user, projected", "GET", format!("/Users/{ua}?attributes=userName"), None, Expect::NotFound),
         case("replace A's user", "PUT", format!("/Users/{ua}"), Some(json!({"userName": "hijacked", "active": false})), Expect::NotFound),
         case("replace A's user, echoing its id", "PUT", format!("/Users/{ua}"), Some(json!({"id": ua, "userName": a.shared_user_name, "active": false})), Expect::NotFound),
-        case("deactivate A's user (Okta)", "PATCH", format!("/Users/{ua}"), Some(patch_ops(json!([{"op": "replace", "value": {"active": false}}]))), Expect::NotFound),
-        case("deactivate A's user (Entra)", "PATCH", format!("/Users/{ua}"), Some(patch_ops(json!([{"op": "Replace", "path": "active", "value": "False"}]))), Expect::NotFound),
-        case("rename A's user", "PATCH", format!("/Users/{ua}"), Some(patch_ops(json!([{"op": "replace", "path": "userName", "value": "hijacked"}]))), Expect::NotFound),
+        case("deactivate A's user (Okta)", "PATCH", format!("/Users/{ua}"), Some(patch_body(json!([{"op": "replace", "value": {"active": false}}]))), Expect::NotFound),
+        case("deactivate A's user (Entra)", "PATCH", format!("/Users/{ua}"), Some(patch_body(json!([{"op": "Replace", "path": "active", "value": "False"}]))), Expect::NotFound),
+        case("rename A's user", "PATCH", format!("/Users/{ua}"), Some(patch_body(json!([{"op": "replace", "path": "userName", "value": "hijacked"}]))), Expect::NotFound),
         case("delete A's user", "DELETE", format!("/Users/{ua}"), None, Expect::NotFound),
         case("read A's group", "GET", format!("/Groups/{ga}"), None, Expect::NotFound),
         case("read A's group without members", "GET", format!("/Groups/{ga}?excludedAttributes=members"), None, Expect::NotFound),
         case("replace A's group", "PUT", format!("/Groups/{ga}"), Some(json!({"displayName": "hijacked", "members": []})), Expect::NotFound),
-        case("empty A's group", "PATCH", format!("/Groups/{ga}"), Some(patch_ops(json!([{"op": "remove", "path": "members"}]))), Expect::NotFound),
-        case("remove A's member from A's group", "PATCH", format!("/Groups/{ga}"), Some(patch_ops(json!([{"op": "remove", "path": format!("members[value eq \"{ua}\"]")}]))), Expect::NotFound),
-        case("add B's user to A's group", "PATCH", format!("/Groups/{ga}"), Some(patch_ops(json!([{"op": "add", "path": "members", "value": [{"value": b_user}]}]))), Expect::NotFound),
-        case("rename A's group (Okta)", "PATCH", format!("/Groups/{ga}"), Some(patch_ops(json!([{"op": "replace", "value": {"id": ga, "displayName": "hijacked"}}]))), Expect::NotFound),
+        case("empty A's group", "PATCH", format!("/Groups/{ga}"), Some(patch_body(json!([{"op": "remove", "path": "members"}]))), Expect::NotFound),
+        case("remove A's member from A's group", "PATCH", format!("/Groups/{ga}"), Some(patch_body(json!([{"op": "remove", "path": format!("members[value eq \"{ua}\"]")}]))), Expect::NotFound),
+        case("add B's user to A's group", "PATCH", format!("/Groups/{ga}"), Some(patch_body(json!([{"op": "add", "path": "members", "value": [{"value": b_user}]}]))), Expect::NotFound),
+        case("rename A's group (Okta)", "PATCH", format!("/Groups/{ga}"), Some(patch_body(json!([{"op": "replace", "value": {"id": ga, "displayName": "hijacked"}}]))), Expect::NotFound),
         case("delete A's group", "DELETE", format!("/Groups/{ga}"), None, Expect::NotFound),
         // A user id on the Groups route and a group id on the Users route.
         case("A's user id as a group", "GET", format!("/Groups/{ua}"), None, Expect::NotFound),
@@ -399,19 +374,19 @@ fn tenant_b_never_reads_changes_counts_links_or_deletes_tenant_a_resources() {
         // Linking: A's users are not users of B's tenant.
         case("create a group with A's users", "POST", "/Groups", Some(json!({"displayName": unique("b-new"), "members": a_members})), Expect::InvalidValue),
         case("create a group with B's and A's users", "POST", "/Groups", Some(json!({"displayName": unique("b-new"), "members": [{"value": b_user}, {"value": ua}]})), Expect::InvalidValue),
-        case("add A's user to B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_ops(json!([{"op": "add", "path": "members", "value": [{"value": ua}]}]))), Expect::InvalidValue),
-        case("add A's user to B's group (Entra)", "PATCH", format!("/Groups/{b_group}"), Some(patch_ops(json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": ua}]}]))), Expect::InvalidValue),
-        case("replace B's members with A's users", "PATCH", format!("/Groups/{b_group}"), Some(patch_ops(json!([{"op": "replace", "path": "members", "value": a_members}]))), Expect::InvalidValue),
-        case("path-less add of A's users", "PATCH", format!("/Groups/{b_group}"), Some(patch_ops(json!([{"op": "add", "value": {"members": a_members}}]))), Expect::InvalidValue),
+        case("add A's user to B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_body(json!([{"op": "add", "path": "members", "value": [{"value": ua}]}]))), Expect::InvalidValue),
+        case("add A's user to B's group (Entra)", "PATCH", format!("/Groups/{b_group}"), Some(patch_body(json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": ua}]}]))), Expect::InvalidValue),
+        case("replace B's members with A's users", "PATCH", format!("/Groups/{b_group}"), Some(patch_body(json!([{"op": "replace", "path": "members", "value": a_members}]))), Expect::InvalidValue),
+        case("path-less add of A's users", "PATCH", format!("/Groups/{b_group}"), Some(patch_body(json!([{"op": "add", "value": {"members": a_members}}]))), Expect::InvalidValue),
         case("PUT B's group with A's users", "PUT", format!("/Groups/{b_group}"), Some(json!({"displayName": a.shared_group_name, "members": a_members})), Expect::InvalidValue),
         // Unlinking A's user from B's group is a no-op; A's group is untouched (snapshot).
-        case("remove A's user from B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_ops(json!([{"op": "remove", "path": format!("members[value eq \"{ua}\"]")}]))), Expect::Status(204)),
-        case("Entra removal of A's users from B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_ops(json!([{"op": "Remove", "path": "members", "value": a_members}]))), Expect::Status(204)),
+        case("remove A's user from B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_body(json!([{"op": "remove", "path": format!("members[value eq \"{ua}\"]")}]))), Expect::Status(204)),
+        case("Entra removal of A's users from B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_body(json!([{"op": "Remove", "path": "members", "value": a_members}]))), Expect::Status(204)),
         // Read-only `groups` naming A's group, on B's own user, is ignored.
         case("PUT B's user claiming A's group", "PUT", format!("/Users/{b_user}"), Some(json!({"userName": a.shared_user_name, "groups": [{"value": ga}]})), Expect::Status(200)),
         // The same names are taken in B's tenant by B's resources only: uniqueness is per tenant.
-        case("externalId of A's user on B's user", "PATCH", format!("/Users/{b_user}"), Some(patch_ops(json!([{"op": "replace", "path": "externalId", "value": a.user_external_id}]))), Expect::Status(200)),
-        case("externalId of A's group on B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_ops(json!([{"op": "replace", "path": "externalId", "value": a.group_external_id}]))), Expect::Status(204)),
+        case("externalId of A's user on B's user", "PATCH", format!("/Users/{b_user}"), Some(patch_body(json!([{"op": "replace", "path": "externalId", "value": a.user_external_id}]))), Expect::Status(200)),
+        case("externalId of A's group on B's group", "PATCH", format!("/Groups/{b_group}"), Some(patch_body(json!([{"op": "replace", "path": "externalId", "value": a.group_external_id}]))), Expect::Status(204)),
     ]);
 
     let failures: Vec<String> = cases
@@ -445,18 +420,7 @@ fn tenant_b_never_reads_changes_counts_links_or_deletes_tenant_a_resources() {
         "{}",
         b_group_now.raw
     );
-    let b_members = admin(&[
-        "platform",
-        "members",
-        "--tenant",
-        &b.tenant,
-        "--project",
-        &b_group,
-    ]);
-    assert_eq!(
-        serde_json::from_str::<Value>(&b_members).unwrap(),
-        json!([])
-    );
+    assert_eq!(platform_members(&b.tenant, &b_group), Vec::<Value>::new());
     let b_user_now = b.get(&format!("/Users/{b_user}"));
     assert!(
         b_user_now
@@ -485,16 +449,15 @@ fn the_same_user_name_and_display_name_live_independently_in_two_tenants() {
         .assert_scim_error(409, Some("uniqueness"));
     // Each tenant finds only its own.
     for (c, user, group) in [(&a, &a_user, &a_group), (&b, &b_user, &b_group)] {
-        let r = c.get(&format!(
-            "/Users?filter={}",
-            enc(&format!("userName eq \"{user_name}\""))
-        ));
+        let r = list_filtered(c, "/Users", &format!("userName eq \"{user_name}\""), "");
         assert_eq!(r.total(), 1, "{}", r.raw);
         assert_eq!(r.body["Resources"][0]["id"], json!(user));
-        let r = c.get(&format!(
-            "/Groups?filter={}",
-            enc(&format!("displayName eq \"{group_name}\""))
-        ));
+        let r = list_filtered(
+            c,
+            "/Groups",
+            &format!("displayName eq \"{group_name}\""),
+            "",
+        );
         assert_eq!(r.total(), 1, "{}", r.raw);
         assert_eq!(r.body["Resources"][0]["id"], json!(group));
     }

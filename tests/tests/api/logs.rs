@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use integration_tests::{issue_token, unique, Client};
+use integration_tests::{issue_token, patch_body, token_prefix, unique, unique_login, Client};
 use serde_json::{json, Value};
 
 /// The functions' output under `cargo lambda watch` (the stack exports its path).
@@ -27,10 +27,10 @@ fn request_lines(prefix: &str) -> Vec<Value> {
 fn each_request_logs_who_what_and_the_outcome_but_never_secrets() {
     let tenant = unique("logs");
     let token = issue_token(&tenant);
-    let prefix = token[..13].to_string();
+    let prefix = token_prefix(&token).to_string();
     let c = Client::with_token(&tenant, &token);
     let password = format!("Pw-{}", unique("secret"));
-    let name = format!("{}@x.example", unique("logged"));
+    let name = unique_login("x.example");
     let created = c.post(
         "/Users",
         &json!({"userName": name, "password": password, "active": true}),
@@ -40,8 +40,7 @@ fn each_request_logs_who_what_and_the_outcome_but_never_secrets() {
     assert_eq!(c.get(&format!("/Users/{id}")).status, 200);
     c.patch(
         &format!("/Users/{id}"),
-        &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                "Operations": [{"op": "replace", "value": {"active": false}}]}),
+        &patch_body(json!([{"op": "replace", "value": {"active": false}}])),
     );
     c.get("/Users/not-an-id").assert_scim_error(404, None);
 

@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod deprovisioning;
 mod discovery;
 mod entra_group_flow;
 mod entra_user_flow;
@@ -14,9 +15,7 @@ mod faults;
 mod groups_rfc7644;
 mod groups_scale;
 mod hostile_input;
-mod idp_helpers;
 mod isolation;
-mod local_store;
 mod logs;
 mod okta_group_flow;
 mod okta_user_flow;

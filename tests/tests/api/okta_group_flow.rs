@@ -5,38 +5,17 @@
 
 use std::collections::BTreeSet;
 
-use integration_tests::{fixture, unique, Client, Resp};
-use serde_json::json;
-
-use crate::idp_helpers::{
-    assert_list_response, group_members, list_filtered, member_values, patch_body, resources,
-    user_groups, values_of,
+use integration_tests::{
+    add_members, assert_list_response, fixture, group_members, list_filtered, member_values,
+    patch_body, resources, set, unique, user_groups, users, values_of, Client, Resp,
 };
+use serde_json::json;
 
 fn okta_group(c: &Client, name: &str) -> Resp {
     c.post(
         "/Groups",
         &fixture("okta/create_group.json", &[("DISPLAY_NAME", name)]),
     )
-}
-
-/// Creates `n` users and returns their ids.
-fn users(c: &Client, n: usize) -> Vec<String> {
-    (0..n)
-        .map(|_| c.create_user(&format!("{}@okta.example", unique("m"))).id())
-        .collect()
-}
-
-fn add_members(c: &Client, gid: &str, ids: &[String]) {
-    let r = c.patch(
-        &format!("/Groups/{gid}"),
-        &patch_body(json!([{"op": "add", "path": "members", "value": member_values(ids)}])),
-    );
-    assert_eq!(r.status, 204, "{}", r.raw);
-}
-
-fn ids(list: &[&String]) -> BTreeSet<String> {
-    list.iter().map(|s| (*s).clone()).collect()
 }
 
 #[test]
@@ -75,7 +54,7 @@ fn okta_group_display_name_is_unique_case_insensitively() {
     c.patch(
         &format!("/Groups/{}", other.id()),
         &fixture(
-            "okta/rename_group.json",
+            "okta/rename_group_pathless_with_id.json",
             &[
                 ("GROUP_ID", &other.id()),
                 ("DISPLAY_NAME", &name.to_lowercase()),
@@ -94,7 +73,7 @@ fn okta_rename_with_a_pathless_replace_of_id_and_display_name() {
     let r = c.patch(
         &format!("/Groups/{gid}"),
         &fixture(
-            "okta/rename_group.json",
+            "okta/rename_group_pathless_with_id.json",
             &[("GROUP_ID", &gid), ("DISPLAY_NAME", &new)],
         ),
     );
@@ -131,7 +110,7 @@ fn okta_membership_patch_removes_and_adds_in_one_request() {
         ),
     );
     assert_eq!(r.status, 204, "{}", r.raw);
-    assert_eq!(group_members(&c, &gid), ids(&[&u[1], &u[2]]));
+    assert_eq!(group_members(&c, &gid), set([&u[1], &u[2]]));
     assert!(user_groups(&c, &u[0]).is_empty());
     assert_eq!(user_groups(&c, &u[2]), BTreeSet::from([gid.clone()]));
     assert_eq!(
@@ -160,7 +139,7 @@ fn okta_replace_members_sets_exactly_the_list() {
         ),
     );
     assert_eq!(r.status, 204, "{}", r.raw);
-    assert_eq!(group_members(&c, &gid), ids(&[&u[1], &u[3]]));
+    assert_eq!(group_members(&c, &gid), set([&u[1], &u[3]]));
     assert!(user_groups(&c, &u[0]).is_empty());
     assert!(user_groups(&c, &u[2]).is_empty());
 }
@@ -177,18 +156,18 @@ fn okta_custom_app_put_with_the_full_member_list_keeps_and_changes_members_exact
     let mut group = c.get(&format!("/Groups/{gid}")).body;
     let r = c.put(&format!("/Groups/{gid}"), &group);
     assert_eq!(r.status, 200, "{}", r.raw);
-    assert_eq!(values_of(&r.body, "members"), ids(&[&u[0], &u[1]]));
+    assert_eq!(values_of(&r.body, "members"), set([&u[0], &u[1]]));
     assert_eq!(
         group_members(&c, &gid),
-        ids(&[&u[0], &u[1]]),
+        set([&u[0], &u[1]]),
         "PUT kept them"
     );
 
     group["members"] = json!([{"value": u[1], "display": "b"}, {"value": u[2], "display": "c"}]);
     let r = c.put(&format!("/Groups/{gid}"), &group);
     assert_eq!(r.status, 200, "{}", r.raw);
-    assert_eq!(values_of(&r.body, "members"), ids(&[&u[1], &u[2]]));
-    assert_eq!(group_members(&c, &gid), ids(&[&u[1], &u[2]]));
+    assert_eq!(values_of(&r.body, "members"), set([&u[1], &u[2]]));
+    assert_eq!(group_members(&c, &gid), set([&u[1], &u[2]]));
     assert!(user_groups(&c, &u[0]).is_empty());
     assert_eq!(user_groups(&c, &u[2]), BTreeSet::from([gid.clone()]));
 
@@ -227,7 +206,7 @@ fn adding_a_user_of_another_tenant_is_invalid_value_and_not_linked() {
     );
     r.assert_scim_error(400, Some("invalidValue"));
 
-    assert_eq!(group_members(&c, &gid), ids(&[&mine[0]]));
+    assert_eq!(group_members(&c, &gid), set([&mine[0]]));
     assert_ne!(
         c.get(&format!("/Groups/{gid}")).body["displayName"],
         "Tenant Wall Renamed",
@@ -248,7 +227,7 @@ fn adding_an_existing_member_or_removing_a_missing_one_is_a_no_op() {
     let u = users(&c, 3);
     add_members(&c, &gid, &u[..2]);
     add_members(&c, &gid, &u[..1]);
-    assert_eq!(group_members(&c, &gid), ids(&[&u[0], &u[1]]));
+    assert_eq!(group_members(&c, &gid), set([&u[0], &u[1]]));
     for path in [
         format!("members[value eq \"{}\"]", u[2]),
         "members[value eq \"3f1b9a6e-0c1d-4e2f-8a3b-5c6d7e8f9a0b\"]".to_string(),
@@ -260,7 +239,7 @@ fn adding_an_existing_member_or_removing_a_missing_one_is_a_no_op() {
         );
         assert_eq!(r.status, 204, "{path}: {}", r.raw);
     }
-    assert_eq!(group_members(&c, &gid), ids(&[&u[0], &u[1]]));
+    assert_eq!(group_members(&c, &gid), set([&u[0], &u[1]]));
     assert!(user_groups(&c, &u[2]).is_empty());
     assert_eq!(user_groups(&c, &u[0]), BTreeSet::from([gid]));
 }
@@ -348,12 +327,12 @@ fn group_patch_answers_204_or_200_with_the_resource_when_attributes_are_asked() 
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(r.body["id"], gid);
     assert_eq!(r.body["displayName"], name);
-    assert_eq!(values_of(&r.body, "members"), ids(&[&u[0], &u[1]]));
+    assert_eq!(values_of(&r.body, "members"), set([&u[0], &u[1]]));
 
     let r = c.patch(
         &format!("/Groups/{gid}?excludedAttributes=members"),
         &fixture(
-            "okta/rename_group.json",
+            "okta/rename_group_pathless_with_id.json",
             &[("GROUP_ID", &gid), ("DISPLAY_NAME", &name)],
         ),
     );
@@ -397,14 +376,14 @@ fn deleting_a_user_removes_its_memberships() {
     add_members(&c, &gid, &u);
     let r = c.delete(&format!("/Users/{}", u[0]));
     assert_eq!(r.status, 204, "{}", r.raw);
-    assert_eq!(group_members(&c, &gid), ids(&[&u[1]]));
+    assert_eq!(group_members(&c, &gid), set([&u[1]]));
     let listed = c.get("/Groups");
     assert_list_response(&listed);
     let g = resources(&listed)
         .into_iter()
         .find(|g| g["id"] == gid.as_str())
         .unwrap();
-    assert_eq!(values_of(&g, "members"), ids(&[&u[1]]), "{g}");
+    assert_eq!(values_of(&g, "members"), set([&u[1]]), "{g}");
 }
 
 #[test]
@@ -415,16 +394,16 @@ fn deactivating_a_user_keeps_memberships() {
     add_members(&c, &gid, &u);
     let r = c.patch(
         &format!("/Users/{}", u[0]),
-        &fixture("okta/deactivate_user.json", &[]),
+        &fixture("okta/deactivate_pathless_replace.json", &[]),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(values_of(&r.body, "groups"), BTreeSet::from([gid.clone()]));
-    assert_eq!(group_members(&c, &gid), ids(&[&u[0]]));
+    assert_eq!(group_members(&c, &gid), set([&u[0]]));
     let mut user = c.get(&format!("/Users/{}", u[0])).body;
     user["active"] = json!(false);
     user["displayName"] = json!("Custom App Deactivated");
     assert_eq!(c.put(&format!("/Users/{}", u[0]), &user).status, 200);
-    assert_eq!(group_members(&c, &gid), ids(&[&u[0]]), "PUT keeps them too");
+    assert_eq!(group_members(&c, &gid), set([&u[0]]), "PUT keeps them too");
     assert_eq!(user_groups(&c, &u[0]), BTreeSet::from([gid]));
 }
 
@@ -444,7 +423,7 @@ fn delete_group_is_204_then_404_and_the_name_is_reusable() {
     c.patch(
         &format!("/Groups/{gid}"),
         &fixture(
-            "okta/rename_group.json",
+            "okta/rename_group_pathless_with_id.json",
             &[("GROUP_ID", &gid), ("DISPLAY_NAME", "x")],
         ),
     )

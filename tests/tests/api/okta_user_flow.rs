@@ -4,23 +4,16 @@
 
 use std::collections::BTreeSet;
 
-use integration_tests::{enc, fixture, unique, Client, SCIM_JSON};
-use serde_json::{json, Value};
-
-use crate::idp_helpers::{
-    assert_list_response, find_users, group_members, member_values, patch_body, resources,
-    user_groups, user_names,
+use integration_tests::{
+    assert_list_response, enc, find_users, fixture, group_members, member_values, patch_body,
+    resources, unique, unique_login, user_groups, user_names, Client, Resp, SCIM_JSON,
 };
+use serde_json::{json, Value};
 
 const OKTA_AGENT: (&str, &str) = ("User-Agent", "Okta SCIM Client 1.0.0");
 
-/// A user name as Okta sends it (its login, an email address).
-fn okta_login() -> String {
-    format!("{}@okta.example", unique("okta.user"))
-}
-
 /// `POST /Users` exactly as Okta sends it: `Content-Type: application/json`, its own agent.
-fn okta_create(c: &Client, user_name: &str, external_id: &str) -> integration_tests::Resp {
+fn okta_create(c: &Client, user_name: &str, external_id: &str) -> Resp {
     let body = fixture(
         "okta/create_user.json",
         &[("USER_NAME", user_name), ("EXTERNAL_ID", external_id)],
@@ -34,7 +27,7 @@ fn okta_create(c: &Client, user_name: &str, external_id: &str) -> integration_te
     )
 }
 
-fn okta_send(c: &Client, method: &str, path: &str, body: &Value) -> integration_tests::Resp {
+fn okta_send(c: &Client, method: &str, path: &str, body: &Value) -> Resp {
     c.send(method, path, Some(body), &[OKTA_AGENT])
 }
 
@@ -46,9 +39,9 @@ fn okta_connector_test_lists_one_user_with_the_attributes_okta_reads() {
     assert_eq!(empty.total(), 0);
     assert_eq!(empty.body["Resources"], json!([]));
 
-    let login = okta_login();
+    let login = unique_login("okta.example");
     assert_eq!(okta_create(&c, &login, &unique("00u")).status, 201);
-    okta_create(&c, &okta_login(), &unique("00u"));
+    okta_create(&c, &unique_login("okta.example"), &unique("00u"));
 
     let r = c.send("GET", "/Users?count=1&startIndex=1", None, &[OKTA_AGENT]);
     assert_list_response(&r);
@@ -70,7 +63,7 @@ fn okta_connector_test_lists_one_user_with_the_attributes_okta_reads() {
 #[test]
 fn okta_lookup_of_an_unknown_user_name_is_an_empty_list_response() {
     let c = Client::new_tenant("okta");
-    okta_create(&c, &okta_login(), &unique("00u"));
+    okta_create(&c, &unique_login("okta.example"), &unique("00u"));
     let r = c.send(
         "GET",
         &format!(
@@ -102,7 +95,7 @@ fn okta_unknown_user_id_is_404_with_detail() {
 #[test]
 fn okta_create_sent_as_application_json_returns_201_with_the_full_resource() {
     let c = Client::new_tenant("okta");
-    let login = okta_login();
+    let login = unique_login("okta.example");
     let okta_id = unique("00ujl29u0le5T6Aj10h7");
     let r = okta_create(&c, &login, &okta_id);
     assert_eq!(r.status, 201, "{}", r.raw);
@@ -134,7 +127,7 @@ fn okta_create_sent_as_application_json_returns_201_with_the_full_resource() {
 #[test]
 fn okta_duplicate_create_is_409_uniqueness() {
     let c = Client::new_tenant("okta");
-    let login = okta_login();
+    let login = unique_login("okta.example");
     assert_eq!(okta_create(&c, &login, &unique("00u")).status, 201);
     okta_create(&c, &login, &unique("00u")).assert_scim_error(409, Some("uniqueness"));
     assert_eq!(
@@ -146,7 +139,7 @@ fn okta_duplicate_create_is_409_uniqueness() {
 #[test]
 fn okta_lookup_by_the_uppercased_user_name_finds_the_user() {
     let c = Client::new_tenant("okta");
-    let login = okta_login();
+    let login = unique_login("okta.example");
     let id = okta_create(&c, &login, &unique("00u")).id();
     let r = c.send(
         "GET",
@@ -165,7 +158,7 @@ fn okta_lookup_by_the_uppercased_user_name_finds_the_user() {
 #[test]
 fn okta_profile_update_puts_the_whole_user_echoing_id_meta_and_groups() {
     let c = Client::new_tenant("okta");
-    let login = okta_login();
+    let login = unique_login("okta.example");
     let id = okta_create(&c, &login, &unique("00u")).id();
     let gid = c.create_group(&unique("okta-grp")).id();
     let add = c.patch(
@@ -204,9 +197,9 @@ fn okta_profile_update_puts_the_whole_user_echoing_id_meta_and_groups() {
 #[test]
 fn okta_put_with_a_different_id_in_the_body_never_changes_the_resource() {
     let c = Client::new_tenant("okta");
-    let login = okta_login();
+    let login = unique_login("okta.example");
     let id = okta_create(&c, &login, &unique("00u")).id();
-    let other = okta_create(&c, &okta_login(), &unique("00u")).id();
+    let other = okta_create(&c, &unique_login("okta.example"), &unique("00u")).id();
     let mut user = c.get(&format!("/Users/{id}")).body;
     user["id"] = json!(other);
     user["displayName"] = json!("Changed Through PUT");
@@ -229,13 +222,13 @@ fn okta_put_with_a_different_id_in_the_body_never_changes_the_resource() {
 #[test]
 fn okta_deactivate_with_pathless_replace_keeps_the_user_readable_and_listed() {
     let c = Client::new_tenant("okta");
-    let login = okta_login();
+    let login = unique_login("okta.example");
     let id = okta_create(&c, &login, &unique("00u")).id();
     let r = okta_send(
         &c,
         "PATCH",
         &format!("/Users/{id}"),
-        &fixture("okta/deactivate_user.json", &[]),
+        &fixture("okta/deactivate_pathless_replace.json", &[]),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(r.body["active"], false, "{}", r.raw);
@@ -266,7 +259,7 @@ fn okta_deactivate_with_pathless_replace_keeps_the_user_readable_and_listed() {
 #[test]
 fn okta_custom_app_put_with_active_false_deactivates() {
     let c = Client::new_tenant("okta");
-    let id = okta_create(&c, &okta_login(), &unique("00u")).id();
+    let id = okta_create(&c, &unique_login("okta.example"), &unique("00u")).id();
     let mut user = c.get(&format!("/Users/{id}")).body;
     user["active"] = json!(false);
     let r = okta_send(&c, "PUT", &format!("/Users/{id}"), &user);
@@ -290,7 +283,7 @@ fn okta_import_pages_are_integers_in_a_stable_order_without_gaps_or_duplicates()
     let c = Client::new_tenant("okta");
     let mut created = BTreeSet::new();
     for _ in 0..5 {
-        created.insert(okta_create(&c, &okta_login(), &unique("00u")).id());
+        created.insert(okta_create(&c, &unique_login("okta.example"), &unique("00u")).id());
     }
     let page = |start: usize| {
         let r = c.send(
@@ -339,7 +332,7 @@ fn okta_groups_endpoint_answers_a_list_response_in_few_calls() {
 #[test]
 fn okta_password_sync_patch_is_accepted_and_never_echoed() {
     let c = Client::new_tenant("okta");
-    let id = okta_create(&c, &okta_login(), &unique("00u")).id();
+    let id = okta_create(&c, &unique_login("okta.example"), &unique("00u")).id();
     let r = okta_send(
         &c,
         "PATCH",
@@ -358,14 +351,17 @@ fn okta_password_sync_patch_is_accepted_and_never_echoed() {
 fn a_user_of_another_tenant_is_404_for_every_method() {
     let c = Client::new_tenant("okta");
     let other = Client::new_tenant("okta-other");
-    let login = okta_login();
+    let login = unique_login("okta.example");
     let foreign = okta_create(&other, &login, &unique("00u")).id();
     let path = format!("/Users/{foreign}");
     c.get(&path).assert_scim_error(404, None);
     c.put(&path, &json!({"userName": login}))
         .assert_scim_error(404, None);
-    c.patch(&path, &fixture("okta/deactivate_user.json", &[]))
-        .assert_scim_error(404, None);
+    c.patch(
+        &path,
+        &fixture("okta/deactivate_pathless_replace.json", &[]),
+    )
+    .assert_scim_error(404, None);
     c.patch(
         &path,
         &patch_body(json!([{"op": "replace", "path": "title", "value": "x"}])),

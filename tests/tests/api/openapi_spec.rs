@@ -9,7 +9,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use integration_tests::{enc, Client, Resp, SCIM_JSON};
+use integration_tests::{
+    enc, patch_body, unique, Client, Resp, GROUP_SCHEMA, PLATFORM, SCIM_JSON, USER_SCHEMA,
+};
+use scim_core::PlatformRole;
 use serde_json::json;
 
 const METHODS: [&str; 5] = ["get", "post", "put", "patch", "delete"];
@@ -206,18 +209,15 @@ fn every_route_of_the_code_the_template_and_the_local_router_is_described() {
 fn enums_match_the_code() {
     let spec = spec_text();
     let roles = enum_after(&spec, "platformRole:");
-    let schema_rs = repo_file("shared/scim-core/src/schema.rs");
-    let line = schema_rs
-        .lines()
-        .find(|l| l.contains("pub const PLATFORM_ROLES"))
-        .expect("PLATFORM_ROLES in schema.rs");
-    let code_roles: BTreeSet<String> = line
-        .split('"')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
+    // The role names of shared/scim-core/src/roles.rs (`role_names!(PlatformRole { ... })`).
+    let code_roles: BTreeSet<String> = PlatformRole::NAMES
+        .iter()
+        .map(|name| name.to_string())
         .collect();
-    assert_eq!(roles, code_roles, "platformRole enum");
+    assert_eq!(
+        roles, code_roles,
+        "platformRole enum vs PlatformRole::NAMES"
+    );
     assert_eq!(
         roles,
         ["ADMIN", "MEMBER", "OPERATOR"]
@@ -271,11 +271,11 @@ fn live_responses_use_only_documented_statuses() {
     let check = |method: &str, spec_path: &str, r: &Resp| conforms(&ops, method, spec_path, r);
 
     // Users: create, read, conflict, bad filter, stale If-Match, patch, delete, gone.
-    let name = format!("{}@example.com", integration_tests::unique("oas"));
+    let name = format!("{}@example.com", unique("oas"));
     let user = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "schemas": [USER_SCHEMA],
         "userName": name,
-        "urn:ietf:params:scim:schemas:extension:platform:2.0:User": {"platformRole": "OPERATOR"},
+        PLATFORM: {"platformRole": "OPERATOR"},
     });
     let r = c.post("/Users", &user);
     check("post", "/Users", &r);
@@ -310,10 +310,7 @@ fn live_responses_use_only_documented_statuses() {
     check("post", "/Users/.search", &r);
     let r = c.get(&format!("/Users/{id}"));
     check("get", "/Users/{id}", &r);
-    assert_eq!(
-        r.body["urn:ietf:params:scim:schemas:extension:platform:2.0:User"]["platformRole"],
-        "OPERATOR"
-    );
+    assert_eq!(r.body[PLATFORM]["platformRole"], "OPERATOR");
     let r = c.send(
         "PUT",
         &format!("/Users/{id}"),
@@ -322,10 +319,7 @@ fn live_responses_use_only_documented_statuses() {
     );
     check("put", "/Users/{id}", &r);
     assert_eq!(r.status, 412);
-    let patch = json!({
-        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-        "Operations": [{"op": "replace", "path": "active", "value": false}],
-    });
+    let patch = patch_body(json!([{"op": "replace", "path": "active", "value": false}]));
     let r = c.patch(&format!("/Users/{id}"), &patch);
     check("patch", "/Users/{id}", &r);
     let r = c.get("/Users/.search");
@@ -341,15 +335,13 @@ fn live_responses_use_only_documented_statuses() {
     // Groups: create, PATCH (204), search, delete.
     let g = c.post(
         "/Groups",
-        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-                "displayName": integration_tests::unique("oas-group")}),
+        &json!({"schemas": [GROUP_SCHEMA], "displayName": unique("oas-group")}),
     );
     check("post", "/Groups", &g);
     let gid = g.id();
     let r = c.patch(
         &format!("/Groups/{gid}"),
-        &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
-                "Operations": [{"op": "replace", "path": "externalId", "value": "x"}]}),
+        &patch_body(json!([{"op": "replace", "path": "externalId", "value": "x"}])),
     );
     check("patch", "/Groups/{id}", &r);
     let r = c.post("/Groups/.search", &json!({"startIndex": 1}));

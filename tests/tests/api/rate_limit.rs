@@ -5,15 +5,16 @@
 //! do not race the clock: they play "other instances" and claim the token's whole limit for the
 //! next seconds through the store (the same conditional write the functions use), then check
 //! that every function refuses the token until those seconds are over.
+//!
+//! The client here sends every request once ([`Client::once`]): the 429 is what these tests
+//! assert, where a test's usual client would wait out its `Retry-After` and send again.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use integration_tests::{admin, enc, issue_token, unique, Client, SCIM_JSON};
-use scim_core::ids::TenantId;
+use integration_tests::store::{runtime, store, tenant_id};
+use integration_tests::{admin, list_filtered, unique, Client, Resp, SCIM_JSON};
 use scim_store::RateCounter;
 use serde_json::json;
-
-use crate::local_store::{runtime, store};
 
 /// Seconds the test claims ahead: longer than any request of a loaded local stack.
 const EXHAUSTED_SECONDS: u64 = 20;
@@ -25,8 +26,9 @@ fn epoch_second() -> u64 {
         .as_secs()
 }
 
-/// A tenant with `limit` requests per second and a client for its only token, plus the token's
-/// HMAC (read from its stored item: the test never sees the HMAC key).
+/// A tenant with `limit` requests per second and a client for its only token that sends every
+/// request once, plus the token's HMAC (read from its stored item: the test never sees the HMAC
+/// key).
 fn limited_client(prefix: &str, limit: u32) -> (Client, String) {
     let tenant = unique(prefix);
     admin(&["tenant", "create", &tenant]);
@@ -37,12 +39,10 @@ fn limited_client(prefix: &str, limit: u32) -> (Client, String) {
         "--rate-limit-per-second",
         &limit.to_string(),
     ]);
-    let c = Client::with_token(&tenant, &issue_token(&tenant));
+    let c = Client::for_tenant(&tenant).once();
     let rt = runtime();
     let store = store(&rt);
-    let found = rt.block_on(store.find_tenant(&tenant)).unwrap().unwrap();
-    let id = TenantId::parse(&found.tenant_id).unwrap();
-    let tokens = rt.block_on(store.list_tokens(&id)).unwrap();
+    let tokens = rt.block_on(store.list_tokens(&tenant_id(&tenant))).unwrap();
     let hash = tokens[0].pk.trim_start_matches("TOKEN#").to_string();
     (c, hash)
 }
@@ -62,7 +62,7 @@ fn exhaust(hash: &str, limit: u32) -> u64 {
     now + EXHAUSTED_SECONDS
 }
 
-fn assert_rate_limited(r: &integration_tests::Resp) {
+fn assert_rate_limited(r: &Resp) {
     assert_eq!(r.status, 429, "{}", r.raw);
     assert_eq!(r.header("retry-after"), Some("1"), "{:?}", r.headers);
     assert!(r.header("content-type").unwrap().starts_with(SCIM_JSON));
@@ -100,16 +100,10 @@ fn a_write_refused_by_the_rate_limit_changes_nothing() {
     assert_rate_limited(&c.post("/Users", &json!({"userName": name})));
     assert_rate_limited(&c.post("/Groups", &json!({"displayName": name})));
     wait_until(free_at);
-    let users = c.get(&format!(
-        "/Users?filter={}",
-        enc(&format!("userName eq \"{name}\""))
-    ));
+    let users = list_filtered(&c, "/Users", &format!("userName eq \"{name}\""), "");
     assert_eq!(users.status, 200, "{}", users.raw);
     assert_eq!(users.total(), 0, "a refused create left the user behind");
-    let groups = c.get(&format!(
-        "/Groups?filter={}",
-        enc(&format!("displayName eq \"{name}\""))
-    ));
+    let groups = list_filtered(&c, "/Groups", &format!("displayName eq \"{name}\""), "");
     assert_eq!(groups.total(), 0, "a refused create left the group behind");
     // The same create, once admitted, works: no uniqueness guard was left either.
     assert_eq!(c.post("/Users", &json!({"userName": name})).status, 201);

@@ -4,10 +4,8 @@
 
 use std::sync::Barrier;
 
-use integration_tests::{unique, Client, Resp};
+use integration_tests::{find_users, patch_body, resources, unique, Client, Resp};
 use serde_json::json;
-
-use crate::idp_helpers::{find_users, patch_body, resources};
 
 const RACERS: usize = 8;
 

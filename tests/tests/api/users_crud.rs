@@ -1,9 +1,7 @@
 //! Users: create, read, replace, delete (RFC 7644 sections 3.3-3.6).
 
-use integration_tests::{enc, unique, Client};
+use integration_tests::{find_users, platform_user, unique, Client, PLATFORM, USER_SCHEMA};
 use serde_json::json;
-
-const PLATFORM: &str = "urn:ietf:params:scim:schemas:extension:platform:2.0:User";
 
 #[test]
 fn create_returns_201_with_location_etag_and_meta() {
@@ -11,7 +9,7 @@ fn create_returns_201_with_location_etag_and_meta() {
     let name = format!("{}@example.com", unique("ann"));
     let r = c.post(
         "/Users",
-        &json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": name, "password": "s3cret!", "externalId": unique("ext")}),
+        &json!({"schemas": [USER_SCHEMA], "userName": name, "password": "s3cret!", "externalId": unique("ext")}),
     );
     assert_eq!(r.status, 201, "{}", r.raw);
     let id = r.id();
@@ -24,10 +22,7 @@ fn create_returns_201_with_location_etag_and_meta() {
     assert!(r.body["meta"]["created"].is_string());
     assert_eq!(r.body["active"], true, "active defaults to true");
     // No role sent: the platform uses MEMBER; the resource keeps what the IdP sent.
-    let platform: serde_json::Value = serde_json::from_str(&integration_tests::admin(&[
-        "platform", "user", "--tenant", &c.tenant, "--user", &id,
-    ]))
-    .unwrap();
+    let platform = platform_user(&c.tenant, &id);
     assert_eq!(platform["platform_role"], "MEMBER");
     assert_eq!(platform["active"], true);
     assert!(
@@ -95,13 +90,13 @@ fn get_by_id_costs_one_dynamodb_call() {
     assert_eq!(created.calls(), 1, "create is one transaction");
     let r = c.get(&format!("/Users/{}", created.id()));
     assert_eq!(r.calls(), 1);
-    let by_name = c.get(&format!(
-        "/Users?filter={}",
-        enc(&format!(
+    let by_name = find_users(
+        &c,
+        &format!(
             "userName eq \"{}\"",
             created.body["userName"].as_str().unwrap()
-        ))
-    ));
+        ),
+    );
     assert_eq!(by_name.total(), 1);
     assert_eq!(by_name.calls(), 1);
 }
@@ -116,10 +111,7 @@ fn delete_is_204_then_404_and_the_user_name_is_free_again() {
     c.get(&format!("/Users/{id}")).assert_scim_error(404, None);
     c.delete(&format!("/Users/{id}"))
         .assert_scim_error(404, None);
-    let by_name = c.get(&format!(
-        "/Users?filter={}",
-        enc(&format!("userName eq \"{name}\""))
-    ));
+    let by_name = find_users(&c, &format!("userName eq \"{name}\""));
     assert_eq!(by_name.total(), 0);
     assert_eq!(c.post("/Users", &json!({"userName": name})).status, 201);
 }

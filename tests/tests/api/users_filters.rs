@@ -3,13 +3,11 @@
 
 use std::collections::BTreeSet;
 
-use integration_tests::{enc, fixture, unique, Client, Resp};
-use serde_json::{json, Value};
-
-use crate::idp_helpers::{
-    assert_list_response, find_users, list_filtered, matching_user_names, resources, user_names,
-    ENTERPRISE, SEARCH_REQUEST,
+use integration_tests::{
+    assert_list_response, enc, find_users, fixture, list_filtered, matching_user_names, resources,
+    set, unique, user_names, Client, Resp, ENTERPRISE, SEARCH_REQUEST,
 };
+use serde_json::{json, Value};
 
 const ALICE: &str = "alice@x.example";
 const BOB: &str = "bob@y.example";
@@ -66,10 +64,6 @@ fn seed() -> Seeded {
         ids,
         bodies,
     }
-}
-
-fn set(names: &[&str]) -> BTreeSet<String> {
-    names.iter().map(|n| (*n).to_string()).collect()
 }
 
 fn assert_selects(c: &Client, filter: &str, expected: &[&str]) {
@@ -340,7 +334,7 @@ fn post_search_with_a_search_request_body_filters_projects_and_pages() {
     );
     assert_list_response(&r);
     assert_eq!(r.total(), 2, "{}", r.raw);
-    assert_eq!(set(&[ALICE, CAROL]), user_names(&r).into_iter().collect());
+    assert_eq!(set([ALICE, CAROL]), user_names(&r).into_iter().collect());
     for u in resources(&r) {
         let keys: BTreeSet<&str> = u.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(

@@ -2,24 +2,20 @@
 //! (section 3.14): add, replace and remove with and without a path, the errors the RFC names,
 //! `If-Match` on PUT, PATCH and DELETE.
 
-use integration_tests::{fixture, unique, Client, Resp};
+use integration_tests::{
+    find_users, fixture, get_user, patch_body, rfc7643_user_to_create, unique, Client, Resp,
+    ENTERPRISE,
+};
 use serde_json::{json, Value};
 
-use crate::idp_helpers::{find_users, patch_body, ENTERPRISE};
-
-/// Creates Barbara Jensen (RFC 7644 section 3.3's example user) and returns her id.
+/// Creates Barbara Jensen (RFC 7643 section 8.2's full user, with section 8.3's enterprise
+/// extension) without the nickName RFC 7644's PATCH examples add, and returns her id.
 fn bjensen(c: &Client) -> String {
-    let r = c.post(
-        "/Users",
-        &fixture(
-            "rfc7644/s3.3_create_bjensen.json",
-            &[
-                ("USER_NAME", &unique("bjensen")),
-                ("EXTERNAL_ID", &unique("bjensen")),
-            ],
-        ),
-    );
+    let mut user = rfc7643_user_to_create(&unique("bjensen"), &unique("bjensen"));
+    user.as_object_mut().unwrap().remove("nickName");
+    let r = c.post("/Users", &user);
     assert_eq!(r.status, 201, "{}", r.raw);
+    assert!(r.body.get("nickName").is_none(), "{}", r.raw);
     r.id()
 }
 
@@ -27,10 +23,12 @@ fn patch_user(c: &Client, id: &str, body: &Value) -> Resp {
     c.patch(&format!("/Users/{id}"), body)
 }
 
-fn get_user(c: &Client, id: &str) -> Value {
-    let r = c.get(&format!("/Users/{id}"));
-    assert_eq!(r.status, 200, "{}", r.raw);
-    r.body
+/// The user's address of this `type`.
+fn address<'a>(user: &'a Value, kind: &str) -> &'a Value {
+    user["addresses"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["type"] == kind))
+        .unwrap_or_else(|| panic!("no {kind} address in {user}"))
 }
 
 fn email_values(user: &Value) -> Vec<(String, String)> {
@@ -109,7 +107,17 @@ fn add_to_a_multi_valued_attribute_appends() {
     let got = get_user(&c, &id);
     assert_eq!(email_values(&got).len(), 3, "{got}");
     assert!(email_values(&got).contains(&("other".into(), "barbara@other.example".into())));
-    assert_eq!(got["phoneNumbers"][0]["value"], "555-555-8377");
+    let phones: Vec<&str> = got["phoneNumbers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        phones,
+        ["555-555-5555", "555-555-4444", "555-555-8377"],
+        "appended after the RFC user's two numbers"
+    );
     assert_eq!(
         find_users(&c, "emails.value eq \"barbara@other.example\"").total(),
         1,
@@ -128,21 +136,31 @@ fn replace_with_a_path_replaces_values_and_sub_attributes() {
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     let got = get_user(&c, &id);
-    assert_eq!(got["addresses"].as_array().unwrap().len(), 1);
     assert_eq!(
-        got["addresses"][0]["streetAddress"],
+        got["addresses"].as_array().unwrap().len(),
+        2,
+        "one work address replaces the other: {got}"
+    );
+    assert_eq!(
+        address(&got, "work")["streetAddress"],
         "911 Universal City Plaza"
+    );
+    assert_eq!(
+        address(&got, "home")["streetAddress"],
+        "456 Hollywood Blvd",
+        "the home address stays"
     );
     let r = patch_user(
         &c,
         &id,
-        &fixture("rfc7644/s3.5.2.3_replace_street_address.json", &[]),
+        &fixture("rfc7644/s3.5.2.3_replace_work_street_address.json", &[]),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     let got = get_user(&c, &id);
-    assert_eq!(got["addresses"][0]["streetAddress"], "1010 Broadway Ave");
+    assert_eq!(address(&got, "work")["streetAddress"], "1010 Broadway Ave");
     assert_eq!(
-        got["addresses"][0]["locality"], "Hollywood",
+        address(&got, "work")["locality"],
+        "Hollywood",
         "siblings stay"
     );
 
@@ -216,7 +234,7 @@ fn remove_with_a_path_removes_the_value_or_the_matching_values() {
     let r = patch_user(
         &c,
         &id,
-        &fixture("rfc7644/s3.5.2.2_remove_work_email.json", &[]),
+        &fixture("rfc7644/s3.5.2.2_remove_emails_by_complex_filter.json", &[]),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
     let got = get_user(&c, &id);
@@ -423,7 +441,13 @@ fn the_etag_changes_after_each_write_and_matches_meta_version() {
                 &patch_body(json!([{"op": "replace", "path": "title", "value": "One"}])),
             )
         }),
-        Box::new(|| patch_user(&c, &id, &fixture("okta/deactivate_user.json", &[]))),
+        Box::new(|| {
+            patch_user(
+                &c,
+                &id,
+                &fixture("okta/deactivate_pathless_replace.json", &[]),
+            )
+        }),
         Box::new(|| patch_user(&c, &id, &fixture("entra/restore_user.json", &[]))),
         Box::new(|| {
             let mut body = c.get(&format!("/Users/{id}")).body;
@@ -448,9 +472,9 @@ fn deactivation_costs_one_dynamodb_call() {
     let c = Client::new_tenant("calls");
     let id = bjensen(&c);
     for body in [
-        fixture("okta/deactivate_user.json", &[]),
+        fixture("okta/deactivate_pathless_replace.json", &[]),
         fixture("okta/reactivate_user.json", &[]),
-        fixture("entra/disable_user.json", &[]),
+        fixture("entra/disable_user_string_boolean.json", &[]),
         fixture("entra/disable_user_aadoptscim062020.json", &[]),
     ] {
         let r = patch_user(&c, &id, &body);
@@ -464,7 +488,7 @@ fn deactivation_costs_one_dynamodb_call() {
 fn patch_of_an_unknown_user_is_404() {
     let c = Client::new_tenant("patch");
     for body in [
-        fixture("okta/deactivate_user.json", &[]),
+        fixture("okta/deactivate_pathless_replace.json", &[]),
         patch_body(json!([{"op": "replace", "path": "title", "value": "x"}])),
     ] {
         patch_user(&c, "3f1b9a6e-0c1d-4e2f-8a3b-5c6d7e8f9a0b", &body).assert_scim_error(404, None);

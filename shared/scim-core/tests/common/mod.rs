@@ -31,34 +31,27 @@ pub fn user_filter_error(input: &str) -> (Option<&'static str>, String) {
     }
 }
 
-/// Barbara Jensen, after RFC 7643 section 8.2, with the enterprise extension.
+/// Barbara Jensen: RFC 7643 section 8.2's full user (`rfc7643/s8.2_full_user.json`, the one
+/// copy), with the enterprise extension of section 8.3, under the userName and externalId that
+/// RFC 7644 section 3.4.2.2's filter examples look up (`userName eq "bjensen"`).
 pub fn bjensen() -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE],
-        "id": "2819c223-7f76-453a-919d-413861904646",
-        "externalId": "bjensen",
-        "userName": "bjensen",
-        "name": {"formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen", "givenName": "Barbara"},
-        "displayName": "Babs Jensen",
-        "title": "Tour Guide",
-        "userType": "Employee",
-        "active": true,
-        "emails": [
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ],
-        "ims": [{"value": "someaimhandle", "type": "aim"}],
-        "meta": {
-            "resourceType": "User",
-            "created": "2010-01-23T04:56:22Z",
-            "lastModified": "2011-05-13T04:42:34Z"
-        },
-        ENTERPRISE: {
-            "employeeNumber": "701984",
-            "department": "Tour Operations",
-            "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
+    let mut user = load_fixture("rfc7643/s8.2_full_user.json");
+    user["userName"] = json!("bjensen");
+    user["externalId"] = json!("bjensen");
+    user["schemas"] = json!(["urn:ietf:params:scim:schemas:core:2.0:User", ENTERPRISE]);
+    user[ENTERPRISE] = json!({
+        "employeeNumber": "701984",
+        "costCenter": "4130",
+        "organization": "Universal Studios",
+        "division": "Theme Park",
+        "department": "Tour Operations",
+        "manager": {
+            "value": "26118915-6090-4610-87e4-49d8ca9f808d",
+            "$ref": "../Users/26118915-6090-4610-87e4-49d8ca9f808d",
+            "displayName": "John Smith"
         }
-    })
+    });
+    user
 }
 
 /// An intern without a title, modified after bjensen.
@@ -101,14 +94,31 @@ pub fn matching_users(input: &str) -> Vec<String> {
         .collect()
 }
 
+/// The fixture tree shared with the HTTP integration tests (`tests/fixtures/`, see its README).
 pub fn fixtures_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
 }
 
+/// A fixture, its `{{NAME}}` placeholders filled from its own `vars` (the example values its
+/// `before` and `after` were written with; the HTTP tests fill in real ids instead).
 pub fn load_fixture(name: &str) -> Value {
     let path = fixtures_dir().join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    let parse = |text: &str| -> Value {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
+    let mut text =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    if let Some(vars) = parse(&text).get("vars").and_then(Value::as_object) {
+        for (k, v) in vars {
+            text = text.replace(&format!("{{{{{k}}}}}"), v.as_str().unwrap_or_default());
+        }
+    }
+    assert!(
+        !text.contains("{{"),
+        "{}: an unfilled placeholder",
+        path.display()
+    );
+    parse(&text)
 }
 
 fn schema_for<'a>(schemas: &'a Schemas, fixture: &Value) -> &'a ResourceSchema {
@@ -166,7 +176,8 @@ pub fn run_fixture(name: &str) {
     }
 }
 
-/// Every fixture file, relative to the fixtures directory.
+/// Every PATCH case of the fixture tree (a file with a `before` document), relative to it.
+/// The tree also holds plain request bodies for the HTTP tests; those are not cases.
 pub fn all_fixtures() -> Vec<String> {
     let mut out = Vec::new();
     let root = fixtures_dir();
@@ -177,12 +188,17 @@ pub fn all_fixtures() -> Vec<String> {
             if path.is_dir() {
                 dirs.push(path);
             } else if path.extension().is_some_and(|e| e == "json") {
-                out.push(
-                    path.strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned(),
-                );
+                let name = path
+                    .strip_prefix(&root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
+                let text = std::fs::read_to_string(&path).unwrap();
+                let doc: Value = serde_json::from_str(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                if doc.get("before").is_some() {
+                    out.push(name);
+                }
             }
         }
     }

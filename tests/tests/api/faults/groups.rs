@@ -3,19 +3,12 @@
 
 use super::*;
 
-/// A group and `n` users, none a member yet.
+/// A group and `n` users, none a member yet (set up honouring `Retry-After`: no fault is on).
 fn group_and_users(c: &Client, n: usize) -> (String, Vec<String>) {
-    let gid = c.create_group(&unique("Engineering")).id();
+    let setup = c.retrying();
+    let gid = setup.create_group(&unique("Engineering")).id();
     let names: Vec<String> = (0..n).map(|_| login()).collect();
-    (gid, create_users_parallel(c, &names, 4))
-}
-
-fn add_members(ids: &[String]) -> Value {
-    patch_body(json!([{"op": "add", "path": "members", "value": member_values(ids)}]))
-}
-
-fn set(ids: &[String]) -> BTreeSet<String> {
-    ids.iter().cloned().collect()
+    (gid, create_users_parallel(&setup, &names, 4))
 }
 
 /// Every membership is stored twice (the member item and the user's groups): both agree.
@@ -28,12 +21,12 @@ fn assert_memberships_agree(c: &Client, gid: &str, users: &[String]) {
             "user {user}: its groups and the group's members disagree"
         );
     }
-    assert_eq!(platform_members(c, gid), members);
+    assert_eq!(platform_member_ids(&c.tenant, gid), members);
 }
 
 #[test]
 fn a_membership_change_throttled_past_the_retries_changes_neither_the_group_nor_its_users() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let (gid, users) = group_and_users(&c, 3);
     let gpath = format!("/Groups/{gid}");
     let group_version = version(&c, &gpath);
@@ -43,7 +36,8 @@ fn a_membership_change_throttled_past_the_retries_changes_neither_the_group_nor_
         .collect();
 
     let fault = Fault::always(TRANSACT, &gid, FaultKind::Throttle);
-    assert_retry_later(&c.patch(&gpath, &add_members(&users)), 429);
+    c.patch(&gpath, &add_members_body(&users))
+        .assert_retry_later(429);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     assert!(group_members(&c, &gid).is_empty());
@@ -52,10 +46,10 @@ fn a_membership_change_throttled_past_the_retries_changes_neither_the_group_nor_
         assert!(user_groups(&c, user).is_empty(), "user {user}");
         assert_eq!(version(&c, &format!("/Users/{user}")), *v, "user {user}");
     }
-    assert!(platform_members(&c, &gid).is_empty());
+    assert!(platform_member_ids(&c.tenant, &gid).is_empty());
 
     // The IdP's retry lands every member.
-    let r = c.patch(&gpath, &add_members(&users));
+    let r = c.patch(&gpath, &add_members_body(&users));
     assert_eq!(r.status, 204, "{}", r.raw);
     assert_eq!(group_members(&c, &gid), set(&users));
     for user in &users {
@@ -66,10 +60,10 @@ fn a_membership_change_throttled_past_the_retries_changes_neither_the_group_nor_
 
 #[test]
 fn an_okta_rename_and_member_swap_throttled_twice_lands_whole_after_the_sdk_retries() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let (gid, users) = group_and_users(&c, 2);
     let gpath = format!("/Groups/{gid}");
-    assert_eq!(c.patch(&gpath, &add_members(&users[..1])).status, 204);
+    assert_eq!(c.patch(&gpath, &add_members_body(&users[..1])).status, 204);
     let new_name = unique("Platform Team");
     let body = fixture(
         "okta/update_group_membership.json",
@@ -95,7 +89,7 @@ fn an_okta_rename_and_member_swap_throttled_twice_lands_whole_after_the_sdk_retr
 
 #[test]
 fn a_membership_change_whose_response_is_lost_once_is_applied_once() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let (gid, users) = group_and_users(&c, 3);
     let user_versions: Vec<u64> = users
         .iter()
@@ -104,7 +98,7 @@ fn a_membership_change_whose_response_is_lost_once_is_applied_once() {
     let gpath = format!("/Groups/{gid}");
     let group_version = version(&c, &gpath);
     let fault = Fault::inject(TRANSACT, &gid, FaultKind::LostResponse, 1);
-    let r = c.patch(&gpath, &add_members(&users));
+    let r = c.patch(&gpath, &add_members_body(&users));
     assert_eq!(r.status, 204, "{}", r.raw);
     assert_eq!(fault.hits(), 1);
     drop(fault);
@@ -124,11 +118,12 @@ fn a_membership_change_whose_response_is_lost_once_is_applied_once() {
 
 #[test]
 fn a_membership_change_whose_responses_are_all_lost_converges_when_the_idp_retries() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let (gid, users) = group_and_users(&c, 3);
     let gpath = format!("/Groups/{gid}");
     let fault = Fault::always(TRANSACT, &gid, FaultKind::LostResponse);
-    assert_retry_later(&c.patch(&gpath, &add_members(&users)), 503);
+    c.patch(&gpath, &add_members_body(&users))
+        .assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     // The first try landed whole.
@@ -138,7 +133,7 @@ fn a_membership_change_whose_responses_are_all_lost_converges_when_the_idp_retri
         .map(|u| version(&c, &format!("/Users/{u}")))
         .collect();
     // The IdP's retry adds members that are members already: a no-op for every user.
-    let r = c.patch(&gpath, &add_members(&users));
+    let r = c.patch(&gpath, &add_members_body(&users));
     assert_eq!(r.status, 204, "{}", r.raw);
     assert_eq!(group_members(&c, &gid), set(&users));
     for (user, v) in users.iter().zip(&user_versions) {
@@ -154,10 +149,10 @@ fn a_membership_change_whose_responses_are_all_lost_converges_when_the_idp_retri
 
 #[test]
 fn an_okta_member_swap_whose_responses_are_all_lost_converges_when_okta_retries() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let (gid, users) = group_and_users(&c, 2);
     let gpath = format!("/Groups/{gid}");
-    assert_eq!(c.patch(&gpath, &add_members(&users[..1])).status, 204);
+    assert_eq!(c.patch(&gpath, &add_members_body(&users[..1])).status, 204);
     let new_name = unique("Renamed Team");
     let swap = fixture(
         "okta/update_group_membership.json",
@@ -170,7 +165,7 @@ fn an_okta_member_swap_whose_responses_are_all_lost_converges_when_okta_retries(
         ],
     );
     let fault = Fault::always(TRANSACT, &gid, FaultKind::LostResponse);
-    assert_retry_later(&c.patch(&gpath, &swap), 503);
+    c.patch(&gpath, &swap).assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     // The rename, the removal and the addition landed together.
@@ -198,20 +193,22 @@ fn an_okta_member_swap_whose_responses_are_all_lost_converges_when_okta_retries(
 
 #[test]
 fn a_group_create_whose_responses_are_all_lost_converges_when_okta_retries() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = unique("Sales");
     let body = fixture("okta/create_group.json", &[("DISPLAY_NAME", &name)]);
     let fault = Fault::always(TRANSACT, &tenant_key(&c), FaultKind::LostResponse);
-    assert_retry_later(&c.post("/Groups", &body), 503);
+    c.post("/Groups", &body).assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     // Okta's retry is told the name is taken; its lookup by displayName finds the one group.
     c.post("/Groups", &body)
         .assert_scim_error(409, Some("uniqueness"));
-    let found = c.get(&format!(
-        "/Groups?filter={}&excludedAttributes=members",
-        integration_tests::enc(&format!("displayName eq \"{name}\""))
-    ));
+    let found = list_filtered(
+        &c,
+        "/Groups",
+        &format!("displayName eq \"{name}\""),
+        "&excludedAttributes=members",
+    );
     assert_eq!(found.status, 200, "{}", found.raw);
     assert_eq!(found.total(), 1, "{}", found.raw);
     assert_eq!(c.get("/Groups").total(), 1);
@@ -219,19 +216,20 @@ fn a_group_create_whose_responses_are_all_lost_converges_when_okta_retries() {
 
 #[test]
 fn a_membership_change_in_a_transaction_conflict_is_retried_by_the_handler() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let (gid, users) = group_and_users(&c, 2);
     let gpath = format!("/Groups/{gid}");
     // Twice: the handler's own retries (the SDK does not retry a cancelled transaction) win.
     let fault = Fault::inject(TRANSACT, &gid, FaultKind::TransactionConflict, 2);
-    let r = c.patch(&gpath, &add_members(&users[..1]));
+    let r = c.patch(&gpath, &add_members_body(&users[..1]));
     assert_eq!(r.status, 204, "{}", r.raw);
     assert_eq!(fault.hits(), 2);
     drop(fault);
     assert_eq!(group_members(&c, &gid), set(&users[..1]));
     // Always: 503 after the handler's attempts, and the second user is not a member.
     let fault = Fault::always(TRANSACT, &gid, FaultKind::TransactionConflict);
-    assert_retry_later(&c.patch(&gpath, &add_members(&users[1..])), 503);
+    c.patch(&gpath, &add_members_body(&users[1..]))
+        .assert_retry_later(503);
     assert_eq!(fault.hits(), GROUP_WRITE_ATTEMPTS);
     drop(fault);
     assert_eq!(group_members(&c, &gid), set(&users[..1]));
@@ -243,16 +241,17 @@ fn a_membership_change_larger_than_one_transaction_failing_midway_converges_on_r
     // 60 members are two transactions (49 member pairs fit beside the group's own write, see
     // docs/DATA-MODEL.md): the second fails, so the first stays written. Each member pair is
     // atomic and the change commutes, so the IdP's retry completes it.
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let (gid, users) = group_and_users(&c, 60);
     let gpath = format!("/Groups/{gid}");
     let fault = Fault::inject_after(TRANSACT, &gid, FaultKind::Throttle, 1_000_000, 1);
-    assert_retry_later(&c.patch(&gpath, &add_members(&users)), 429);
+    c.patch(&gpath, &add_members_body(&users))
+        .assert_retry_later(429);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     assert_eq!(group_members(&c, &gid).len(), 49);
     assert_memberships_agree(&c, &gid, &users);
-    let r = c.patch(&gpath, &add_members(&users));
+    let r = c.patch(&gpath, &add_members_body(&users));
     assert_eq!(r.status, 204, "{}", r.raw);
     assert_eq!(group_members(&c, &gid), set(&users));
     assert_memberships_agree(&c, &gid, &users);
@@ -260,13 +259,14 @@ fn a_membership_change_larger_than_one_transaction_failing_midway_converges_on_r
 
 #[test]
 fn a_group_created_with_more_members_than_one_transaction_failing_midway_converges_via_put() {
-    // A create with more than 48 members writes the group with the first 48 in one transaction,
-    // then the rest (every member was checked first). When the rest fails the group exists with
-    // 48 members, each pair consistent; the IdP's recovery (its retry gets 409, it looks the
+    // A create with more members than fit beside the group's own items (49 here: the group and
+    // its displayName guard leave room for 49 member pairs) writes the group with the first 49
+    // in one transaction, then the rest (every member was checked first). When the rest fails
+    // the group exists with 49 members, each pair consistent; the IdP's recovery (its retry gets 409, it looks the
     // group up and PUTs the full member list, as Okta's custom apps do) completes it.
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let names: Vec<String> = (0..60).map(|_| login()).collect();
-    let users = create_users_parallel(&c, &names, 4);
+    let users = create_users_parallel(&c.retrying(), &names, 4);
     let name = unique("Everyone");
     let group = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
@@ -275,18 +275,20 @@ fn a_group_created_with_more_members_than_one_transaction_failing_midway_converg
     });
     // The last member is in the second transaction only.
     let fault = Fault::always(TRANSACT, &users[59], FaultKind::Throttle);
-    assert_retry_later(&c.post("/Groups", &group), 429);
+    c.post("/Groups", &group).assert_retry_later(429);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     c.post("/Groups", &group)
         .assert_scim_error(409, Some("uniqueness"));
-    let found = c.get(&format!(
-        "/Groups?filter={}&excludedAttributes=members",
-        integration_tests::enc(&format!("displayName eq \"{name}\""))
-    ));
+    let found = list_filtered(
+        &c,
+        "/Groups",
+        &format!("displayName eq \"{name}\""),
+        "&excludedAttributes=members",
+    );
     assert_eq!(found.total(), 1, "{}", found.raw);
     let gid = resources(&found)[0]["id"].as_str().unwrap().to_string();
-    assert_eq!(group_members(&c, &gid), set(&users[..48]));
+    assert_eq!(group_members(&c, &gid), set(&users[..49]));
     assert_memberships_agree(&c, &gid, &users);
     let r = c.put(&format!("/Groups/{gid}"), &group);
     assert_eq!(r.status, 200, "{}", r.raw);

@@ -4,15 +4,15 @@ use super::*;
 
 #[test]
 fn a_user_read_failing_past_the_retries_is_503_or_429_and_then_reads_again() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let fault = Fault::always("GetItem", &id, FaultKind::InternalError);
-    assert_retry_later(&c.get(&path), 503);
+    c.get(&path).assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     let fault = Fault::always("GetItem", &id, FaultKind::Throttle);
-    assert_retry_later(&c.get(&path), 429);
+    c.get(&path).assert_retry_later(429);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     assert_eq!(c.get(&path).status, 200);
@@ -20,7 +20,7 @@ fn a_user_read_failing_past_the_retries_is_503_or_429_and_then_reads_again() {
 
 #[test]
 fn a_throttled_user_name_lookup_is_retried_by_the_sdk() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = login();
     let id = c.create_user(&name).id();
     let filter = format!("userName eq \"{name}\"");
@@ -32,24 +32,18 @@ fn a_throttled_user_name_lookup_is_retried_by_the_sdk() {
     assert_eq!(resources(&found)[0]["id"], id.as_str());
     drop(fault);
     let fault = Fault::always("Query", &name, FaultKind::ProvisionedThroughput);
-    assert_retry_later(
-        &c.get(&format!(
-            "/Users?filter={}",
-            integration_tests::enc(&filter)
-        )),
-        429,
-    );
+    list_filtered(&c, "/Users", &filter, "").assert_retry_later(429);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
 }
 
 #[test]
 fn a_group_read_failing_is_503_and_only_the_failing_query_is_affected() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let gid = c.create_group(&unique("Design")).id();
     let gpath = format!("/Groups/{gid}");
     // The group with its members is one Query of its partition; without members, one GetItem.
     let fault = Fault::always("Query", &gid, FaultKind::InternalError);
-    assert_retry_later(&c.get(&gpath), 503);
+    c.get(&gpath).assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     let without_members = c.get(&format!("{gpath}?excludedAttributes=members"));
     assert_eq!(without_members.status, 200, "{}", without_members.raw);
@@ -61,11 +55,11 @@ fn a_group_read_failing_is_503_and_only_the_failing_query_is_affected() {
 fn a_throttled_token_verification_is_429_never_401() {
     // A 401 would tell the IdP that its token is bad (Okta then stops provisioning); a throttled
     // table is a reason to come back later. The tenant read of a token verification fails here.
-    let c = Client::new_tenant("faults");
-    let tenant_item = format!("{{\"S\":\"TENANT#{}\"}}", tenant_id(&c));
+    let c = faults_client();
+    let tenant_item = format!("{{\"S\":\"TENANT#{}\"}}", tenant_id(&c.tenant));
     let fault = Fault::always("GetItem", &tenant_item, FaultKind::Throttle);
     let r = c.get("/Users");
-    assert_retry_later(&r, 429);
+    r.assert_retry_later(429);
     assert!(r.header("www-authenticate").is_none(), "{:?}", r.headers);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
@@ -74,7 +68,7 @@ fn a_throttled_token_verification_is_429_never_401() {
 
 #[test]
 fn an_email_lookup_whose_batch_read_comes_back_unprocessed_is_retried_by_the_store() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = login();
     let id = c.create_user(&name).id();
     let filter = format!("emails eq \"{name}\"");
@@ -88,12 +82,6 @@ fn an_email_lookup_whose_batch_read_comes_back_unprocessed_is_retried_by_the_sto
     assert_eq!(resources(&found)[0]["id"], id.as_str());
     drop(fault);
     let fault = Fault::always("BatchGetItem", &id, FaultKind::Unprocessed);
-    assert_retry_later(
-        &c.get(&format!(
-            "/Users?filter={}",
-            integration_tests::enc(&filter)
-        )),
-        429,
-    );
+    list_filtered(&c, "/Users", &filter, "").assert_retry_later(429);
     assert_eq!(fault.hits(), STORE_BATCH_ATTEMPTS);
 }

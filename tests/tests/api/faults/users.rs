@@ -4,7 +4,7 @@ use super::*;
 
 #[test]
 fn a_create_throttled_twice_is_retried_by_the_sdk_and_lands_once() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = login();
     let fault = Fault::inject(TRANSACT, &tenant_key(&c), FaultKind::Throttle, 2);
     let r = c.post("/Users", &user_body(&name));
@@ -25,11 +25,11 @@ fn a_create_throttled_twice_is_retried_by_the_sdk_and_lands_once() {
 /// A create that fails on every SDK attempt: the status the client sees, then proof that no
 /// item of the transaction landed (user, userName guard, email index).
 fn create_failing_on_every_attempt(kind: FaultKind, status: u16) {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = login();
     let fault = Fault::always(TRANSACT, &tenant_key(&c), kind);
     let r = c.post("/Users", &user_body(&name));
-    assert_retry_later(&r, status);
+    r.assert_retry_later(status);
     assert_eq!(
         fault.hits(),
         SDK_ATTEMPTS,
@@ -57,10 +57,10 @@ fn a_create_failing_with_internal_errors_is_503_with_retry_after_and_writes_noth
 
 #[test]
 fn a_create_in_a_transaction_conflict_is_503_with_retry_after_and_writes_nothing() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = login();
     let fault = Fault::always(TRANSACT, &tenant_key(&c), FaultKind::TransactionConflict);
-    assert_retry_later(&c.post("/Users", &user_body(&name)), 503);
+    c.post("/Users", &user_body(&name)).assert_retry_later(503);
     // A cancelled transaction is the caller's to retry, not the SDK's: one try.
     assert_eq!(fault.hits(), 1);
     drop(fault);
@@ -70,7 +70,7 @@ fn a_create_in_a_transaction_conflict_is_503_with_retry_after_and_writes_nothing
 
 #[test]
 fn a_create_whose_response_is_lost_once_lands_once_through_the_sdk_retry() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = login();
     let fault = Fault::inject(TRANSACT, &tenant_key(&c), FaultKind::LostResponse, 1);
     let r = c.post("/Users", &user_body(&name));
@@ -88,7 +88,7 @@ fn a_create_whose_response_is_lost_once_lands_once_through_the_sdk_retry() {
 
 #[test]
 fn a_create_whose_responses_are_all_lost_converges_when_okta_retries() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let name = login();
     let external_id = unique("00u");
     let body = fixture(
@@ -106,7 +106,7 @@ fn a_create_whose_responses_are_all_lost_converges_when_okta_retries() {
         )
     };
     let fault = Fault::always(TRANSACT, &tenant_key(&c), FaultKind::LostResponse);
-    assert_retry_later(&okta_create(), 503);
+    okta_create().assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     // The write had landed (once: the SDK's retries reused its token). Okta retries the create,
@@ -137,7 +137,7 @@ fn entra_multi_op(user_name: &str, email: &str) -> Value {
 
 #[test]
 fn a_multi_op_patch_throttled_past_the_retries_changes_nothing_until_entra_retries() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let old = login();
     let id = c.create_user(&old).id();
     let path = format!("/Users/{id}");
@@ -146,7 +146,7 @@ fn a_multi_op_patch_throttled_past_the_retries_changes_nothing_until_entra_retri
     let patch = entra_multi_op(&new_name, &new_email);
 
     let fault = Fault::always(TRANSACT, &id, FaultKind::Throttle);
-    assert_retry_later(&c.patch(&path, &patch), 429);
+    c.patch(&path, &patch).assert_retry_later(429);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     // All or nothing: not one of the four operations landed, the version did not move, and no
@@ -156,7 +156,7 @@ fn a_multi_op_patch_throttled_past_the_retries_changes_nothing_until_entra_retri
     assert_eq!(count(&c, &format!("userName eq \"{new_name}\"")), 0);
     assert_eq!(count(&c, &format!("emails eq \"{old}\"")), 1);
     assert_eq!(count(&c, &format!("emails eq \"{new_email}\"")), 0);
-    let platform = platform_user(&c, &id);
+    let platform = platform_user(&c.tenant, &id);
     assert_eq!(platform["active"], true);
     assert_eq!(platform["user_name"], old.as_str());
 
@@ -171,12 +171,12 @@ fn a_multi_op_patch_throttled_past_the_retries_changes_nothing_until_entra_retri
     assert_eq!(version(&c, &path), version_of(&before) + 1);
     assert_eq!(count(&c, &format!("userName eq \"{old}\"")), 0);
     assert_eq!(count(&c, &format!("emails eq \"{new_email}\"")), 1);
-    assert_eq!(platform_user(&c, &id)["active"], false);
+    assert_eq!(platform_user(&c.tenant, &id)["active"], false);
 }
 
 #[test]
 fn a_multi_op_patch_over_provisioned_throughput_once_lands_after_the_sdk_retry() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let (new_name, new_email) = (login(), login());
@@ -191,13 +191,13 @@ fn a_multi_op_patch_over_provisioned_throughput_once_lands_after_the_sdk_retry()
 
 #[test]
 fn a_multi_op_patch_whose_responses_are_all_lost_converges_when_entra_retries() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let (new_name, new_email) = (login(), login());
     let patch = entra_multi_op(&new_name, &new_email);
     let fault = Fault::always(TRANSACT, &id, FaultKind::LostResponse);
-    assert_retry_later(&c.patch(&path, &patch), 503);
+    c.patch(&path, &patch).assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     // The first try landed, whole and once (the SDK's retries reused its token).
@@ -215,7 +215,7 @@ fn a_multi_op_patch_whose_responses_are_all_lost_converges_when_entra_retries() 
 
 #[test]
 fn a_single_write_patch_whose_response_is_lost_is_settled_by_a_reread() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     // displayName and title move no uniqueness or index item: one conditional PutItem.
@@ -237,7 +237,7 @@ fn a_single_write_patch_whose_response_is_lost_is_settled_by_a_reread() {
 
 #[test]
 fn an_okta_deactivation_whose_response_is_lost_stays_deactivated() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let deactivate = fixture("okta/deactivate_user.json", &[]);
@@ -250,20 +250,20 @@ fn an_okta_deactivation_whose_response_is_lost_stays_deactivated() {
     assert_eq!(r.body["active"], false);
     drop(fault);
     let fault = Fault::always("UpdateItem", &id, FaultKind::LostResponse);
-    assert_retry_later(&c.patch(&path, &deactivate), 503);
+    c.patch(&path, &deactivate).assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     let r = c.patch(&path, &deactivate);
     assert_eq!(r.status, 200, "{}", r.raw);
     assert_eq!(c.get(&path).body["active"], false);
-    assert_eq!(platform_user(&c, &id)["active"], false);
+    assert_eq!(platform_user(&c.tenant, &id)["active"], false);
 }
 
 #[test]
 fn an_if_match_patch_whose_single_write_response_is_lost_is_not_refused_as_stale() {
     // The SDK's retry of the conditional PutItem fails on the version its own first try wrote.
     // That is not a concurrent change: the client's PATCH landed, and it is answered as such.
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let etag = c.get(&path).header("etag").unwrap().to_string();
@@ -282,7 +282,7 @@ fn an_if_match_patch_whose_single_write_response_is_lost_is_not_refused_as_stale
 
 #[test]
 fn an_if_match_deactivation_whose_response_is_lost_is_not_refused_as_stale() {
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let etag = c.get(&path).header("etag").unwrap().to_string();
@@ -302,7 +302,7 @@ fn an_if_match_deactivation_whose_response_is_lost_is_not_refused_as_stale() {
 fn an_add_patch_whose_responses_are_all_lost_adds_its_value_once_when_retried() {
     // `add` to a multi-valued attribute appends only values not already there (RFC 7644
     // section 3.5.2.1), so the IdP's retry of a PATCH that landed adds nothing twice.
-    let c = Client::new_tenant("faults");
+    let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let patch = patch_body(json!([{
@@ -311,7 +311,7 @@ fn an_add_patch_whose_responses_are_all_lost_adds_its_value_once_when_retried() 
         "value": [{"value": "+1 555 0100", "type": "work"}],
     }]));
     let fault = Fault::always("PutItem", &id, FaultKind::LostResponse);
-    assert_retry_later(&c.patch(&path, &patch), 503);
+    c.patch(&path, &patch).assert_retry_later(503);
     assert_eq!(fault.hits(), SDK_ATTEMPTS);
     drop(fault);
     // The first try landed (the SDK's retries then failed their version condition, unseen).

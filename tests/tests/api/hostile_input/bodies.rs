@@ -1,10 +1,12 @@
 //! Request bodies: wrong JSON types, bad PATCH shapes, deep nesting, duplicate keys, content
 //! types. Each refusal is checked to leave the stored resources unchanged.
 
-use integration_tests::{unique, Client, SCIM_JSON};
+use integration_tests::{
+    patch_body as patch, unique, Client, ENTERPRISE, PATCH_OP, PLATFORM, SCIM_JSON,
+};
 use serde_json::{json, Value};
 
-use super::{assert_scim_4xx, patch, PATCH_OP};
+use super::assert_scim_4xx;
 
 /// Sends each `(method, path, body, scimType)` and returns a line per response that is not a
 /// 400 SCIM error with that `scimType`.
@@ -26,9 +28,6 @@ fn refused(c: &Client, cases: &[(&str, String, Value, &str)]) -> Vec<String> {
         })
         .collect()
 }
-
-const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-const PLATFORM: &str = "urn:ietf:params:scim:schemas:extension:platform:2.0:User";
 
 #[test]
 fn user_bodies_of_the_wrong_json_types_are_refused_and_nothing_is_stored() {

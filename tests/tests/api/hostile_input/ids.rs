@@ -1,9 +1,9 @@
 //! Ids that cannot be ours, on every method of both resource types, and hostile credentials.
 
-use integration_tests::{unique, Client, SCIM_JSON};
+use integration_tests::{patch_body as patch, unique, Client, SCIM_JSON};
 use serde_json::json;
 
-use super::{assert_scim_4xx, patch};
+use super::assert_scim_4xx;
 
 /// Path segments (already percent-encoded as they go on the wire) that cannot name a resource.
 fn hostile_ids(real_user: &str) -> Vec<(&'static str, String)> {

@@ -11,10 +11,7 @@ mod bodies;
 mod ids;
 mod queries;
 
-use integration_tests::{Resp, SCIM_JSON};
-use serde_json::{json, Value};
-
-const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
+use integration_tests::{Resp, ERROR, SCIM_JSON};
 
 /// A SCIM error with a 4xx status: the right media type, `status` as a string, a `detail`.
 pub(crate) fn assert_scim_4xx(r: &Resp, what: &str) {
@@ -30,15 +27,7 @@ pub(crate) fn assert_scim_4xx(r: &Resp, what: &str) {
         "{what}: {}",
         r.raw
     );
-    assert_eq!(
-        r.body["schemas"][0], "urn:ietf:params:scim:api:messages:2.0:Error",
-        "{what}: {}",
-        r.raw
-    );
+    assert_eq!(r.body["schemas"][0], ERROR, "{what}: {}", r.raw);
     assert_eq!(r.body["status"], r.status.to_string(), "{what}: {}", r.raw);
     assert!(r.body["detail"].is_string(), "{what}: {}", r.raw);
-}
-
-pub(crate) fn patch(ops: Value) -> Value {
-    json!({"schemas": [PATCH_OP], "Operations": ops})
 }

@@ -1,14 +1,14 @@
-//! Small helpers shared by the IdP flow, filter, PATCH, concurrency and scale modules: request
-//! shapes (PatchOp bodies, filtered lists) and readings of what the server stored.
+//! SCIM request shapes (users, PatchOp bodies, member lists, filtered lists) and readings of
+//! what the server answered or stored.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use integration_tests::{enc, Client, Resp};
 use serde_json::{json, Value};
 
+use crate::client::{Client, Resp};
+use crate::names::{enc, parallel_map, unique_login};
+
+pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const GROUP_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
 pub const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
 pub const PLATFORM: &str = "urn:ietf:params:scim:schemas:extension:platform:2.0:User";
@@ -17,10 +17,50 @@ pub const ENTRA_GROUP_SCHEMA: &str =
 pub const PATCH_OP: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+pub const ERROR: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+/// The user [`Client::create_user`] creates: `userName`, a name, the work email, active.
+pub fn user_body(user_name: &str) -> Value {
+    json!({
+        "schemas": [USER_SCHEMA],
+        "userName": user_name,
+        "name": {"givenName": "Test", "familyName": "User"},
+        "emails": [{"value": user_name, "type": "work", "primary": true}],
+        "active": true,
+    })
+}
+
+/// Creates `n` users (one request at a time) and returns their ids.
+pub fn users(c: &Client, n: usize) -> Vec<String> {
+    (0..n)
+        .map(|_| c.create_user(&unique_login("example.com")).id())
+        .collect()
+}
+
+/// Creates users named `names` with `threads` parallel requests; returns their ids in order.
+pub fn create_users_parallel(c: &Client, names: &[String], threads: usize) -> Vec<String> {
+    parallel_map(names, threads, |name| c.create_user(name).id())
+}
 
 /// A PatchOp request body with these operations.
 pub fn patch_body(operations: Value) -> Value {
     json!({"schemas": [PATCH_OP], "Operations": operations})
+}
+
+/// `[{"value": id}, ...]`, the member list shape every IdP sends.
+pub fn member_values<S: AsRef<str>>(ids: &[S]) -> Value {
+    Value::Array(ids.iter().map(|id| json!({"value": id.as_ref()})).collect())
+}
+
+/// The PatchOp adding `ids` to a group's members.
+pub fn add_members_body<S: AsRef<str>>(ids: &[S]) -> Value {
+    patch_body(json!([{"op": "add", "path": "members", "value": member_values(ids)}]))
+}
+
+/// Adds `ids` to the group `gid` with one PATCH, asserting the 204.
+pub fn add_members<S: AsRef<str>>(c: &Client, gid: &str, ids: &[S]) {
+    let r = c.patch(&format!("/Groups/{gid}"), &add_members_body(ids));
+    assert_eq!(r.status, 204, "{}", r.raw);
 }
 
 /// `GET {collection}?filter=<filter>{extra}` (`extra` starts with `&` when given).
@@ -58,6 +98,14 @@ pub fn resources(r: &Resp) -> Vec<Value> {
     r.body["Resources"].as_array().cloned().unwrap_or_default()
 }
 
+/// The `id`s of a ListResponse's resources, in response order.
+pub fn resource_ids(r: &Resp) -> Vec<String> {
+    resources(r)
+        .iter()
+        .map(|u| u["id"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
 /// The `userName`s of a ListResponse, in response order.
 pub fn user_names(r: &Resp) -> Vec<String> {
     resources(r)
@@ -69,6 +117,11 @@ pub fn user_names(r: &Resp) -> Vec<String> {
 /// The `userName`s of a filtered user list, as a set.
 pub fn matching_user_names(c: &Client, filter: &str) -> BTreeSet<String> {
     user_names(&find_users(c, filter)).into_iter().collect()
+}
+
+/// The ids of the users a filter finds, as a set.
+pub fn matching_user_ids(c: &Client, filter: &str) -> BTreeSet<String> {
+    resource_ids(&find_users(c, filter)).into_iter().collect()
 }
 
 /// The `value`s of a resource's multi-valued complex attribute (`members`, `groups`).
@@ -84,6 +137,13 @@ pub fn values_of(resource: &Value, attr: &str) -> BTreeSet<String> {
         .unwrap_or_default()
 }
 
+/// A user, read with `GET /Users/{id}` (asserting the 200).
+pub fn get_user(c: &Client, id: &str) -> Value {
+    let r = c.get(&format!("/Users/{id}"));
+    assert_eq!(r.status, 200, "{}", r.raw);
+    r.body
+}
+
 /// A group's member ids, read with `GET /Groups/{id}`.
 pub fn group_members(c: &Client, group_id: &str) -> BTreeSet<String> {
     let r = c.get(&format!("/Groups/{group_id}"));
@@ -93,9 +153,7 @@ pub fn group_members(c: &Client, group_id: &str) -> BTreeSet<String> {
 
 /// A user's group ids, read with `GET /Users/{id}`.
 pub fn user_groups(c: &Client, user_id: &str) -> BTreeSet<String> {
-    let r = c.get(&format!("/Users/{user_id}"));
-    assert_eq!(r.status, 200, "{}", r.raw);
-    values_of(&r.body, "groups")
+    values_of(&get_user(c, user_id), "groups")
 }
 
 /// Panics when `value` holds a JSON null anywhere (Entra wants no nulls back).
@@ -114,51 +172,4 @@ pub fn assert_no_nulls(value: &Value, at: &str) {
         }
         _ => {}
     }
-}
-
-static GUIDS: AtomicU64 = AtomicU64::new(0);
-
-/// A random-looking GUID, as Entra's Test Connection sends.
-pub fn random_guid() -> String {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    let n = GUIDS.fetch_add(1, Ordering::Relaxed);
-    let mixed = nanos ^ (u128::from(std::process::id()) << 64) ^ (u128::from(n) << 96);
-    let hex = format!("{mixed:032x}");
-    format!(
-        "{}-{}-4{}-8{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
-}
-
-/// Creates users named `names` with `threads` parallel clients; returns their ids in order.
-pub fn create_users_parallel(c: &Client, names: &[String], threads: usize) -> Vec<String> {
-    let ids: Mutex<Vec<Option<String>>> = Mutex::new(vec![None; names.len()]);
-    let next = AtomicU64::new(0);
-    std::thread::scope(|s| {
-        for _ in 0..threads {
-            s.spawn(|| loop {
-                let i = usize::try_from(next.fetch_add(1, Ordering::Relaxed)).unwrap();
-                let Some(name) = names.get(i) else { break };
-                let id = c.create_user(name).id();
-                ids.lock().unwrap()[i] = Some(id);
-            });
-        }
-    });
-    ids.into_inner()
-        .unwrap()
-        .into_iter()
-        .map(|id| id.expect("every user was created"))
-        .collect()
-}
-
-/// `[{"value": id}, ...]`, the member list shape every IdP sends.
-pub fn member_values(ids: &[String]) -> Value {
-    Value::Array(ids.iter().map(|id| json!({"value": id})).collect())
 }
