@@ -240,7 +240,7 @@ fn an_okta_deactivation_whose_response_is_lost_stays_deactivated() {
     let c = faults_client();
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
-    let deactivate = fixture("okta/deactivate_user.json", &[]);
+    let deactivate = fixture("okta/deactivate_pathless_replace.json", &[]);
     // Deactivation is one UpdateItem (no read). Its SDK retry applies it again: `active` is set,
     // not toggled, so the state converges (the version moves once per application).
     let fault = Fault::inject("UpdateItem", &id, FaultKind::LostResponse, 1);
@@ -286,7 +286,7 @@ fn an_if_match_deactivation_whose_response_is_lost_is_not_refused_as_stale() {
     let id = c.create_user(&login()).id();
     let path = format!("/Users/{id}");
     let etag = c.get(&path).header("etag").unwrap().to_string();
-    let deactivate = fixture("okta/deactivate_user.json", &[]);
+    let deactivate = fixture("okta/deactivate_pathless_replace.json", &[]);
     let fault = Fault::inject("UpdateItem", &id, FaultKind::LostResponse, 1);
     let r = c.send("PATCH", &path, Some(&deactivate), &[("If-Match", &etag)]);
     assert_eq!(r.status, 200, "{}", r.raw);
