@@ -1,32 +1,33 @@
 //! Fixed documents and checks shared by the fuzz targets.
 
 use scim_core::ScimError;
+use std::sync::OnceLock;
+
 use serde_json::{json, Value};
 
-/// Barbara Jensen, after RFC 7643 section 8.2, with the enterprise extension.
+/// Barbara Jensen: RFC 7643 section 8.2's full user (its one copy, in `tests/fixtures`), with
+/// the enterprise extension of section 8.3 and a platform role.
 pub fn bjensen() -> Value {
-    json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
-        "id": "2819c223-7f76-453a-919d-413861904646",
-        "externalId": "bjensen",
-        "userName": "bjensen",
-        "name": {"formatted": "Ms. Barbara J Jensen, III", "familyName": "Jensen", "givenName": "Barbara"},
-        "displayName": "Babs Jensen",
-        "title": "Tour Guide",
-        "active": true,
-        "emails": [
-            {"value": "bjensen@example.com", "type": "work", "primary": true},
-            {"value": "babs@jensen.org", "type": "home"}
-        ],
-        "addresses": [{"type": "work", "locality": "Hollywood", "primary": true}],
-        "meta": {"resourceType": "User", "created": "2010-01-23T04:56:22Z", "lastModified": "2011-05-13T04:42:34Z"},
-        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User": {
+    static USER: OnceLock<Value> = OnceLock::new();
+    USER.get_or_init(|| {
+        let mut user: Value = serde_json::from_str(include_str!(
+            "../../tests/fixtures/rfc7643/s8.2_full_user.json"
+        ))
+        .unwrap_or_default();
+        user["schemas"] = json!([
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+        ]);
+        user["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"] = json!({
             "employeeNumber": "701984",
             "department": "Tour Operations",
             "manager": {"value": "26118915-6090-4610-87e4-49d8ca9f808d", "displayName": "John Smith"}
-        },
-        "urn:ietf:params:scim:schemas:extension:platform:2.0:User": {"platformRole": "ADMIN"}
+        });
+        user["urn:ietf:params:scim:schemas:extension:platform:2.0:User"] =
+            json!({"platformRole": "ADMIN"});
+        user
     })
+    .clone()
 }
 
 /// A group with two members, as rendered.

@@ -280,6 +280,18 @@ impl<S: GroupStore> Operations<S> {
             if after.is_none() && delta.is_empty() {
                 return Ok(());
             }
+            // Membership alone bumps the version unconditionally (member changes commute). A
+            // client that pinned a version gets it checked at write time too: the group is
+            // written, unchanged, conditional on the version it read.
+            let after = match after {
+                None if precondition.is_pinned() => Some(Group {
+                    version: before.version + 1,
+                    last_modified: stamp.at.to_string(),
+                    modified_by: Some(stamp.by.to_string()),
+                    ..before.clone()
+                }),
+                other => other,
+            };
             let err = match self
                 .store
                 .update_group(tenant, &before, after.as_ref(), &delta, stamp)

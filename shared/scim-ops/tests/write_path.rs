@@ -580,3 +580,71 @@ async fn a_pinned_group_rename_that_lost_to_another_writer_is_412() {
     assert_error(result, 412, None);
     assert_eq!(h.stored_group(&group).await.doc["displayName"], "Old");
 }
+
+fn add_member(user: &str) -> Value {
+    patch_body(json!([{"op": "add", "path": "members", "value": [{"value": user}]}]))
+}
+
+#[tokio::test]
+async fn a_pinned_member_change_is_checked_against_the_version_at_write_time() {
+    let h = Harness::new();
+    let user = h.create_user("member@example.com").await;
+    let group = h.create_group("Pinned", &[]).await;
+    // Another writer changes the group between this request's read and its write.
+    h.store().inject("update_group", Fault::ConcurrentChange);
+    let err = h
+        .patch_group_with(
+            &group,
+            add_member(&user),
+            Precondition::if_match("W/\"1\""),
+            Projection::default(),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), 412, "{err:?}");
+    assert!(h.stored_members(&group).await.is_empty(), "nothing added");
+    assert_eq!(
+        h.store().count("update_group"),
+        1,
+        "a pinned write is not retried"
+    );
+}
+
+#[tokio::test]
+async fn a_pinned_member_change_at_the_current_version_adds_the_member() {
+    let h = Harness::new();
+    let user = h.create_user("member@example.com").await;
+    let group = h.create_group("Pinned", &[]).await;
+    let outcome = h
+        .patch_group_with(
+            &group,
+            add_member(&user),
+            Precondition::if_match("W/\"1\""),
+            Projection::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::NoContent);
+    assert_eq!(h.stored_members(&group).await, vec![user]);
+    assert_eq!(h.stored_group(&group).await.version, 2);
+}
+
+#[tokio::test]
+async fn a_lost_response_to_a_pinned_member_change_is_recognised_as_our_own_write() {
+    let h = Harness::new();
+    let user = h.create_user("member@example.com").await;
+    let group = h.create_group("Pinned", &[]).await;
+    h.store().inject("update_group", Fault::LostResponse);
+    let outcome = h
+        .patch_group_with(
+            &group,
+            add_member(&user),
+            Precondition::if_match("W/\"1\""),
+            Projection::default(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::NoContent);
+    assert_eq!(h.stored_members(&group).await, vec![user]);
+    assert_eq!(h.store().count("update_group"), 1, "not written twice");
+}
