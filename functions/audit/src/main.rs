@@ -1,5 +1,5 @@
 //! The audit function: receives batches of the table's DynamoDB Streams records (only user and
-//! group items reach it, by the event source's filter) and writes one audit item per change into
+//! group items reach it, by the event source's filter) and writes one audit record per change into
 //! the tenant's audit partition. The mapping is `scim_store::audit`; this is wiring only.
 //!
 //! Failure returns an error, so Lambda retries the batch (bisecting it to isolate a bad record)
@@ -7,7 +7,8 @@
 //! event id), so a retried or redelivered record never doubles an audit item.
 
 use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
-use scim_store::audit::{audit_items, DEFAULT_RETENTION_DAYS};
+use scim_store::audit::{audit_records, DEFAULT_RETENTION_DAYS};
+use scim_store::AuditTrail;
 use scim_store::Store;
 use serde_json::{json, Value};
 
@@ -38,14 +39,14 @@ async fn handle(store: &Store, retention_days: u64, event: &Value) -> Result<Val
         .get("Records")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);
-    let items = audit_items(event, retention_days).map_err(|e| {
+    let records = audit_records(event, retention_days).map_err(|e| {
         tracing::error!(error = %e, received, "audit batch refused");
         Error::from(e.to_string())
     })?;
-    store.put_audit_items(&items).await.map_err(|e| {
+    store.append(&records).await.map_err(|e| {
         tracing::error!(error = %e, received, "audit write failed");
         Error::from(e.to_string())
     })?;
-    tracing::info!(received, written = items.len(), "audit batch");
-    Ok(json!({"received": received, "written": items.len()}))
+    tracing::info!(received, written = records.len(), "audit batch");
+    Ok(json!({"received": received, "written": records.len()}))
 }

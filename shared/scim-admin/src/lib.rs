@@ -15,7 +15,7 @@ pub use error::AdminError;
 use scim_core::ids::{ResourceId, TenantId};
 use scim_core::{PlatformRole, ProjectRole};
 use scim_store::tokens::TokenHasher;
-use scim_store::{Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED};
+use scim_store::{AuditTrail, Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -216,10 +216,7 @@ impl Admin {
             } => {
                 let t = tenant_id(&self.find(&tenant).await?)?;
                 let limit = limit.unwrap_or(DEFAULT_AUDIT_PAGE).clamp(1, MAX_AUDIT_PAGE);
-                let records = self
-                    .store
-                    .audit_records(&t, since.as_deref(), limit)
-                    .await?;
+                let records = self.store.records(&t, since.as_deref(), limit).await?;
                 to_json(records)
             }
             Command::PlatformProjects { tenant } => {

@@ -13,8 +13,8 @@ pub mod ports;
 pub mod tokens;
 
 pub use error::{StoreError, UniqueAttribute, RETRY_AFTER_SECS};
-pub use model::{Change, Group, Member, Principal, Refusal, TenantSettings, User};
-pub use ports::{GroupStore, RateCounter, TokenStore, UserStore};
+pub use model::{AuditRecord, Change, Group, Member, Principal, Refusal, TenantSettings, User};
+pub use ports::{AuditTrail, GroupStore, RateCounter, TokenStore, UserStore};
 pub mod access;
 pub mod groups;
 pub mod memory;

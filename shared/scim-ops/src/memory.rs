@@ -13,8 +13,8 @@ use scim_core::patch::MemberDelta;
 use serde_json::Value;
 
 use crate::error::{StoreError, UniqueAttribute};
-use crate::model::{Change, Group, Member, Principal, Refusal, User};
-use crate::ports::{GroupStore, RateCounter, TokenStore, UserStore};
+use crate::model::{AuditRecord, Change, Group, Member, Principal, Refusal, User};
+use crate::ports::{AuditTrail, GroupStore, RateCounter, TokenStore, UserStore};
 
 /// A failure the next matching call answers with.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,7 @@ struct State {
     unique: HashMap<(String, &'static str, String), ResourceId>,
     tokens: HashMap<String, Result<Principal, Refusal>>,
     rate: HashMap<(String, u64), u32>,
+    audit: BTreeMap<(String, String), AuditRecord>,
     faults: Vec<(&'static str, Fault)>,
     calls: Vec<&'static str>,
 }
@@ -763,6 +764,41 @@ impl RateCounter for MemoryStore {
                 Ok(granted)
             },
         )
+    }
+}
+
+impl AuditTrail for MemoryStore {
+    async fn append(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        self.write(
+            "append",
+            |_| {},
+            |state| {
+                for record in records {
+                    state.audit.insert(
+                        (record.tenant_id.clone(), record.cursor.clone()),
+                        record.clone(),
+                    );
+                }
+                Ok(())
+            },
+        )
+    }
+
+    async fn records(
+        &self,
+        tenant: &TenantId,
+        since: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<AuditRecord>, StoreError> {
+        self.read("records", |s| {
+            s.audit
+                .range((tenant.to_string(), since.unwrap_or_default().to_string())..)
+                .take_while(|((t, _), _)| t == tenant.as_str())
+                .filter(|((_, cursor), _)| since.is_none_or(|since| cursor.as_str() > since))
+                .take(limit)
+                .map(|(_, r)| r.clone())
+                .collect()
+        })
     }
 }
 

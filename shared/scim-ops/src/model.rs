@@ -92,3 +92,41 @@ pub enum Refusal {
     UnknownOrRevoked,
     TenantDisabled,
 }
+
+/// One audited change of a user or group, as the audit trail keeps it. It names attributes,
+/// never their values: no PII and no secrets are copied into the trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// The record's place in its tenant's trail, `<at>#<change id>`: time-ordered, and a
+    /// redelivered change maps to the same place (written once). Pass the last one as `since`
+    /// to read the next page.
+    pub cursor: String,
+    pub tenant_id: String,
+    /// When the change was made (the request's timestamp, as in `meta.lastModified`).
+    pub at: String,
+    /// The token prefix of the caller, or `unknown` for records written without one.
+    pub actor: String,
+    /// `user.create`, `user.update`, `user.deactivate`, `user.reactivate`, `user.delete`,
+    /// `member.add`, `member.remove`, `group.create`, `group.update`, `group.delete` (and
+    /// `user.purge` / `group.purge` should a record ever be removed outright).
+    pub action: String,
+    /// `User` or `Group`.
+    pub resource_type: String,
+    pub resource_id: String,
+    /// The resource's `meta.version` after the change.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    /// Names of the SCIM attributes whose values changed (extension attributes as
+    /// `<schema URN>:<attribute>`), never the values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attributes: Vec<String>,
+    /// Groups the user joined (`member.add`), or left (`member.remove`, `user.delete`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups_added: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups_removed: Vec<String>,
+    /// The change (stream record) this record was derived from.
+    pub event_id: String,
+    /// Epoch seconds after which the store may forget the record.
+    pub expires_at: u64,
+}

@@ -1,4 +1,5 @@
-//! The store ports: one small trait per capability. The operations core depends on these only;
+//! The store ports: one small trait per capability (users, groups and memberships, tokens,
+//! rate counters, the audit trail). The operations core depends on these only;
 //! the DynamoDB adapter (`scim-store`) and the in-memory adapter ([`crate::memory`], for unit
 //! tests) implement them with the same conditional semantics:
 //!
@@ -20,7 +21,7 @@ use scim_core::ids::{ResourceId, TenantId};
 use scim_core::patch::MemberDelta;
 
 use crate::error::StoreError;
-use crate::model::{Change, Group, Member, Principal, Refusal, User};
+use crate::model::{AuditRecord, Change, Group, Member, Principal, Refusal, User};
 
 /// Users.
 pub trait UserStore: Send + Sync {
@@ -207,4 +208,24 @@ pub trait RateCounter: Send + Sync {
         want: u32,
         limit: u32,
     ) -> impl Future<Output = Result<u32, StoreError>> + Send;
+}
+
+/// The audit trail: written by the change consumer (from committed changes), read by
+/// administration.
+pub trait AuditTrail: Send + Sync {
+    /// Appends records; a record whose cursor is already in its tenant's trail replaces it (a
+    /// redelivered change is written once).
+    fn append(
+        &self,
+        records: &[AuditRecord],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// A tenant's records, oldest first, after `since` (a cursor, or a timestamp or its prefix
+    /// such as `2026-11-23`), at most `limit`.
+    fn records(
+        &self,
+        tenant: &TenantId,
+        since: Option<&str>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>, StoreError>> + Send;
 }

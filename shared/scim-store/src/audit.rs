@@ -2,8 +2,9 @@
 //!
 //! Every user and group write stamps the item with its caller (`modified_by`, the token prefix)
 //! and time (`last_modified`). DynamoDB Streams delivers each committed change with the item's
-//! old and new images; the `audit` function maps each record here to an [`AuditItem`] in the
-//! tenant's audit partition (`TENANT#t#AUDIT`). So the request path pays no extra DynamoDB call,
+//! old and new images; the `audit` function maps each record here to an [`AuditRecord`] and
+//! appends it to the trail ([`AuditTrail`], stored as an [`AuditItem`] in the tenant's audit
+//! partition `TENANT#t#AUDIT`). So the request path pays no extra DynamoDB call,
 //! and the trail cannot disagree with the data: a cancelled transaction leaves no record.
 //!
 //! Only attribute *names* are recorded, never values: the trail holds no PII and no secrets.
@@ -19,7 +20,9 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::error::{from_sdk, StoreError};
+use scim_ops::{AuditRecord, AuditTrail};
+
+use crate::error::{corrupt, from_sdk, StoreError};
 use crate::items::{self, AuditItem};
 use crate::keys;
 use crate::store::{s, to_item, Store};
@@ -109,9 +112,10 @@ fn image(item: Option<&serde_dynamo::Item>) -> Result<Option<Image>, AuditError>
     .transpose()
 }
 
-/// The audit items of a whole Lambda event (`{"Records": [...]}`), in record order. Records of
-/// other item types (memberships, uniqueness and email items, tokens, audit items) are skipped.
-pub fn audit_items(event: &Value, retention_days: u64) -> Result<Vec<AuditItem>, AuditError> {
+/// The audit records of a whole Lambda event (`{"Records": [...]}`), in record order. Records
+/// of other item types (memberships, uniqueness and email items, tokens, audit items) are
+/// skipped.
+pub fn audit_records(event: &Value, retention_days: u64) -> Result<Vec<AuditRecord>, AuditError> {
     let records = event
         .get("Records")
         .and_then(Value::as_array)
@@ -120,18 +124,18 @@ pub fn audit_items(event: &Value, retention_days: u64) -> Result<Vec<AuditItem>,
     for record in records {
         let record: StreamRecord = serde_json::from_value(record.clone())
             .map_err(|e| AuditError::Malformed(format!("record: {e}")))?;
-        if let Some(item) = audit_item(&record, retention_days)? {
+        if let Some(item) = audit_record(&record, retention_days)? {
             out.push(item);
         }
     }
     Ok(out)
 }
 
-/// The audit item for one stream record, or `None` when the record is not an audited change.
-pub fn audit_item(
+/// The audit record for one stream record, or `None` when it is not an audited change.
+pub fn audit_record(
     record: &StreamRecord,
     retention_days: u64,
-) -> Result<Option<AuditItem>, AuditError> {
+) -> Result<Option<AuditRecord>, AuditError> {
     let kind = entity_type(record.dynamodb.new_image.as_ref())
         .or_else(|| entity_type(record.dynamodb.old_image.as_ref()));
     let (resource_type, prefix) = match kind.as_deref() {
@@ -203,10 +207,8 @@ pub fn audit_item(
         .clone()
         .filter(|_| new.is_some())
         .unwrap_or_else(|| UNKNOWN_ACTOR.to_string());
-    Ok(Some(AuditItem {
-        pk: keys::audit_pk(&tenant),
-        sk: keys::audit_sk(&at, &record.event_id),
-        entity: items::AUDIT.into(),
+    Ok(Some(AuditRecord {
+        cursor: keys::audit_sk(&at, &record.event_id),
         tenant_id: tenant.to_string(),
         at,
         actor,
@@ -277,13 +279,62 @@ fn group_diff(old: &[String], new: &[String]) -> (Vec<String>, Vec<String>) {
     )
 }
 
-impl Store {
+impl AuditItem {
+    /// The stored item of a record: keyed by its tenant's audit partition and its cursor.
+    pub fn from_record(record: &AuditRecord) -> Result<Self, StoreError> {
+        let tenant = TenantId::parse(&record.tenant_id)
+            .ok_or_else(|| corrupt(format!("audit record tenant {:?}", record.tenant_id)))?;
+        Ok(Self {
+            pk: keys::audit_pk(&tenant),
+            sk: record.cursor.clone(),
+            entity: items::AUDIT.into(),
+            tenant_id: record.tenant_id.clone(),
+            at: record.at.clone(),
+            actor: record.actor.clone(),
+            action: record.action.clone(),
+            resource_type: record.resource_type.clone(),
+            resource_id: record.resource_id.clone(),
+            version: record.version,
+            attributes: record.attributes.clone(),
+            groups_added: record.groups_added.clone(),
+            groups_removed: record.groups_removed.clone(),
+            event_id: record.event_id.clone(),
+            expires_at: record.expires_at,
+        })
+    }
+}
+
+impl From<AuditItem> for AuditRecord {
+    fn from(item: AuditItem) -> Self {
+        Self {
+            cursor: item.sk,
+            tenant_id: item.tenant_id,
+            at: item.at,
+            actor: item.actor,
+            action: item.action,
+            resource_type: item.resource_type,
+            resource_id: item.resource_id,
+            version: item.version,
+            attributes: item.attributes,
+            groups_added: item.groups_added,
+            groups_removed: item.groups_removed,
+            event_id: item.event_id,
+            expires_at: item.expires_at,
+        }
+    }
+}
+
+impl AuditTrail for Store {
     /// Writes audit items with BatchWriteItem (25 a call), retrying unprocessed items. Puts are
     /// idempotent: a redelivered stream record overwrites its own item.
-    pub async fn put_audit_items(&self, audit: &[AuditItem]) -> Result<(), StoreError> {
+    async fn append(&self, records: &[AuditRecord]) -> Result<(), StoreError> {
+        let audit = records
+            .iter()
+            .map(AuditItem::from_record)
+            .collect::<Result<Vec<_>, _>>()?;
         let mut seen = BTreeSet::new();
         let mut requests = Vec::with_capacity(audit.len());
-        for item in audit {
+        for item in &audit {
             if !seen.insert((item.pk.as_str(), item.sk.as_str())) {
                 continue; // BatchWriteItem refuses a key twice in one call
             }
@@ -326,12 +377,12 @@ impl Store {
     /// pages until `limit`). `since` is compared with the sort key `<at>#<event id>`: a timestamp
     /// (`2026-11-23T00:00:00Z`, or a prefix such as `2026-11-23`) returns the records from then
     /// on; the last record's `sk` returns the records after it (the next page).
-    pub async fn audit_records(
+    async fn records(
         &self,
         tenant: &TenantId,
         since: Option<&str>,
         limit: usize,
-    ) -> Result<Vec<AuditItem>, StoreError> {
+    ) -> Result<Vec<AuditRecord>, StoreError> {
         let mut query = self
             .client
             .query()
@@ -344,7 +395,8 @@ impl Store {
                 .expression_attribute_values(":since", s(since)),
             None => query.key_condition_expression("pk = :pk"),
         };
-        self.query_up_to(query, None, limit).await
+        let items: Vec<AuditItem> = self.query_up_to(query, None, limit).await?;
+        Ok(items.into_iter().map(AuditRecord::from).collect())
     }
 }
 
@@ -374,8 +426,8 @@ mod tests {
         flow()["Records"][index].clone()
     }
 
-    fn one(record: Value) -> Option<AuditItem> {
-        audit_items(&json!({"Records": [record]}), 90)
+    fn one(record: Value) -> Option<AuditRecord> {
+        audit_records(&json!({"Records": [record]}), 90)
             .unwrap()
             .into_iter()
             .next()
@@ -383,7 +435,7 @@ mod tests {
 
     #[test]
     fn a_scim_flow_becomes_one_audit_item_per_change_in_order() {
-        let items = audit_items(&flow(), 90).unwrap();
+        let items = audit_records(&flow(), 90).unwrap();
         let summary: Vec<(&str, &str, &str)> = items
             .iter()
             .map(|i| {
@@ -407,7 +459,7 @@ mod tests {
         );
         assert!(items.iter().all(|i| i.actor == ACTOR));
         assert!(
-            items.windows(2).all(|w| w[0].sk < w[1].sk),
+            items.windows(2).all(|w| w[0].cursor < w[1].cursor),
             "time-ordered keys"
         );
         let versions: Vec<Option<u64>> = items.iter().map(|i| i.version).collect();
@@ -429,7 +481,7 @@ mod tests {
 
     #[test]
     fn audit_items_name_attributes_but_never_hold_their_values() {
-        let items = audit_items(&flow(), 90).unwrap();
+        let items = audit_records(&flow(), 90).unwrap();
         let stored = serde_json::to_string(&items).unwrap();
         for value in ["bob@x.com", "Bob", "R&D", "MEMBER"] {
             assert!(!stored.contains(value), "{value} leaked into {stored}");
@@ -438,7 +490,9 @@ mod tests {
 
     #[test]
     fn keys_are_tenant_scoped_time_first_and_idempotent() {
-        let item = one(record(1)).unwrap();
+        let record_ = one(record(1)).unwrap();
+        let item = AuditItem::from_record(&record_).unwrap();
+        assert_eq!(item.sk, record_.cursor);
         assert_eq!(item.pk, "TENANT#4b0030ed-3ec8-44e2-a16c-854926a64d23#AUDIT");
         assert_eq!(item.at, "2026-11-23T00:39:21.657Z");
         assert_eq!(
@@ -447,7 +501,7 @@ mod tests {
         );
         assert_eq!(item.entity, "Audit");
         // A redelivered record maps to the same key (the put overwrites, never doubles).
-        assert_eq!(one(record(1)), Some(item));
+        assert_eq!(one(record(1)), Some(record_));
     }
 
     #[test]
@@ -457,7 +511,7 @@ mod tests {
             .unix_timestamp() as u64;
         let item = one(record(1)).unwrap();
         assert_eq!(item.expires_at, at + 90 * 86_400);
-        let week = audit_items(&json!({"Records": [record(1)]}), 7).unwrap();
+        let week = audit_records(&json!({"Records": [record(1)]}), 7).unwrap();
         assert_eq!(week[0].expires_at, at + 7 * 86_400);
     }
 
@@ -475,7 +529,7 @@ mod tests {
             })
             .collect();
         assert!(skipped.len() >= 5, "tenant, guards, emails, memberships");
-        assert!(audit_items(&json!({ "Records": skipped }), 90)
+        assert!(audit_records(&json!({ "Records": skipped }), 90)
             .unwrap()
             .is_empty());
     }
@@ -547,18 +601,18 @@ mod tests {
                          "group_ids": {"L": []}, "doc": {"N": "1"}}}});
         let keys_only = json!({"eventID": "k", "eventName": "MODIFY", "dynamodb": {
             "ApproximateCreationDateTime": 1_795_394_400, "Keys": {"pk": {"S": "x"}}}});
-        assert!(audit_items(&json!({"Records": [odd, keys_only]}), 90)
+        assert!(audit_records(&json!({"Records": [odd, keys_only]}), 90)
             .unwrap()
             .is_empty());
     }
 
     #[test]
     fn malformed_events_are_errors_so_lambda_retries_and_bisects() {
-        assert!(audit_items(&json!({}), 90).is_err());
-        assert!(audit_items(&json!({"Records": [{"eventID": "x"}]}), 90).is_err());
+        assert!(audit_records(&json!({}), 90).is_err());
+        assert!(audit_records(&json!({"Records": [{"eventID": "x"}]}), 90).is_err());
         let mut r = record(1);
         r["dynamodb"]["NewImage"]["tenant_id"] = json!({"S": "NOT#A#TENANT"});
-        assert!(audit_items(&json!({ "Records": [r] }), 90).is_err());
+        assert!(audit_records(&json!({ "Records": [r] }), 90).is_err());
     }
 
     #[test]

@@ -32,8 +32,8 @@ pub use platform::{Project, ProjectMember, UserProject};
 pub use records::{UserFacts, MAX_INDEXED_EMAILS};
 pub use scim_core::patch::MemberDelta;
 pub use scim_ops::{
-    Change, Group, GroupStore, Member, Principal, RateCounter, Refusal, TenantSettings, TokenStore,
-    User, UserStore,
+    AuditRecord, AuditTrail, Change, Group, GroupStore, Member, Principal, RateCounter, Refusal,
+    TenantSettings, TokenStore, User, UserStore,
 };
 pub use store::Store;
 pub use tenants::{TENANT_ACTIVE, TENANT_DISABLED};

@@ -258,7 +258,7 @@ fn the_platform_reads_a_tenants_audit_trail_through_the_admin_function() {
     assert_eq!(records[0]["resource_id"], user.id().as_str());
     // `since` set to the last record's sort key pages past it.
     let after = ok(json!({
-        "command": "audit.list", "tenant": tenant, "since": records[0]["sk"]
+        "command": "audit.list", "tenant": tenant, "since": records[0]["cursor"]
     }));
     assert_eq!(after, json!([]));
 }

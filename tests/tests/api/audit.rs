@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use integration_tests::store::{runtime, store, tenant_id};
 use integration_tests::{patch_body, token_prefix, unique, Client, ENTERPRISE};
 use scim_core::ids::TenantId;
-use scim_store::{AuditItem, Store};
+use scim_store::{AuditRecord, AuditTrail, Store};
 use serde_json::{json, Value};
 
 /// How long the stream pump and the audit function may take to catch up. Usually a second or
@@ -21,12 +21,10 @@ fn audit_records(
     store: &Store,
     tenant: &TenantId,
     expected: usize,
-) -> Vec<AuditItem> {
+) -> Vec<AuditRecord> {
     let started = Instant::now();
     loop {
-        let records = rt
-            .block_on(store.audit_records(tenant, None, 1000))
-            .unwrap();
+        let records = rt.block_on(store.records(tenant, None, 1000)).unwrap();
         if records.len() >= expected || started.elapsed() > CATCH_UP {
             return records;
         }
@@ -120,9 +118,7 @@ fn every_change_is_audited_with_its_actor_in_order_without_values() {
     // Nothing more is on its way: the stream has been drained by now.
     std::thread::sleep(Duration::from_millis(1500));
     if records.len() == 10 {
-        records = rt
-            .block_on(store.audit_records(&tenant, None, 1000))
-            .unwrap();
+        records = rt.block_on(store.records(&tenant, None, 1000)).unwrap();
     }
     let summary: Vec<(&str, &str, &str)> = records
         .iter()
@@ -252,11 +248,11 @@ fn a_tenant_reads_only_its_own_audit_trail() {
     // `since` continues after a record's sort key (paging), or from a time.
     let tenant = tenant_id(&a.tenant);
     let after = rt
-        .block_on(store.audit_records(&tenant, Some(&a_records[0].sk), 10))
+        .block_on(store.records(&tenant, Some(&a_records[0].cursor), 10))
         .unwrap();
     assert!(after.is_empty(), "{after:#?}");
     let from = rt
-        .block_on(store.audit_records(&tenant, Some(&a_records[0].at[..10]), 10))
+        .block_on(store.records(&tenant, Some(&a_records[0].at[..10]), 10))
         .unwrap();
     assert_eq!(from.len(), 1);
 }
