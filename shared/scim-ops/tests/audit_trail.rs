@@ -32,8 +32,8 @@ fn tenant(name: &str) -> TenantId {
 async fn a_redelivered_change_is_recorded_once() {
     let store = MemoryStore::new();
     let first = record("acme", "2026-11-23T00:00:01Z", "e1", "user.create");
-    store.append(&[first.clone()]).await.unwrap();
-    store.append(&[first.clone()]).await.unwrap();
+    store.append(std::slice::from_ref(&first)).await.unwrap();
+    store.append(std::slice::from_ref(&first)).await.unwrap();
     let records = store.records(&tenant("acme"), None, 10).await.unwrap();
     assert_eq!(records, vec![first]);
 }
