@@ -351,13 +351,17 @@ pub fn list_response(total: usize, start_index: usize, resources: Vec<Value>) ->
 }
 
 impl ListQuery {
-    /// Whether the query can be answered in the store's own order (`sort_by`, when given, is the
-    /// attribute that order follows, ascending) without examining every resource.
-    pub fn pages_in_index_order(&self, index_order: &str) -> bool {
+    /// Whether the query can be paged in the store's own order, without examining every
+    /// resource: no filter, and no `sortBy` other than `index_order` ascending (the attribute
+    /// the store's order follows, when clients may rely on it; `None` when every `sortBy` must
+    /// sort in memory). `sortOrder` without `sortBy` changes nothing (RFC 7644 3.4.2.3).
+    pub fn pages_in_index_order(&self, index_order: Option<&str>) -> bool {
         self.filter.is_none()
-            && !self.descending
             && self.sort_by.as_ref().is_none_or(|s| {
-                s.extension.is_none() && s.sub_attr.is_none() && s.attr == index_order
+                !self.descending
+                    && s.extension.is_none()
+                    && s.sub_attr.is_none()
+                    && index_order == Some(s.attr)
             })
     }
 
@@ -478,6 +482,19 @@ mod tests {
         )
         .unwrap()
         .wants("members"));
+    }
+
+    #[test]
+    fn only_an_unfiltered_ascending_sort_on_the_index_attribute_pages_in_index_order() {
+        let q = |body: Value| search(body).unwrap();
+        assert!(q(json!({})).pages_in_index_order(Some("userName")));
+        assert!(q(json!({"sortOrder": "descending"})).pages_in_index_order(Some("userName")));
+        assert!(q(json!({"sortBy": "userName"})).pages_in_index_order(Some("userName")));
+        assert!(!q(json!({"sortBy": "userName", "sortOrder": "descending"}))
+            .pages_in_index_order(Some("userName")));
+        assert!(!q(json!({"sortBy": "title"})).pages_in_index_order(Some("userName")));
+        assert!(!q(json!({"sortBy": "userName"})).pages_in_index_order(None));
+        assert!(!q(json!({"filter": "title eq \"x\""})).pages_in_index_order(Some("userName")));
     }
 
     #[test]

@@ -95,7 +95,14 @@ fn resource_operation(
                     precondition,
                     projection,
                 },
-                _ => ResourceOperation::Delete { id, precondition },
+                Method::Delete => ResourceOperation::Delete { id, precondition },
+                other => {
+                    return Err(ScimError::MethodNotAllowed(format!(
+                        "{} is not supported on {}.",
+                        other.as_str(),
+                        route.name()
+                    )))
+                }
             }
         }
         _ => return Err(ScimError::NotFound("No such endpoint.".into())),

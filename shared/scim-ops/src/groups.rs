@@ -303,32 +303,15 @@ impl<S: GroupStore> Operations<S> {
             if attempts.retry(&err).await {
                 continue;
             }
+            // No own-write check here (unlike users): a group write is one or more
+            // transactions, which the store makes idempotent under its retries, so a lost
+            // response is answered as the completed write and a failed version check is always
+            // someone else's change.
             if err == StoreError::VersionConflict && precondition.is_pinned() {
-                // A lost response: the store's retry failed on the version our first try wrote.
-                if let Some(after) = &after {
-                    if self.own_group_write(ctx, id, after).await? {
-                        return Ok(());
-                    }
-                }
                 return Err(stale("group"));
             }
             return Err(err.into());
         }
-    }
-
-    /// After a pinned document write failed its version check: whether the group is as this
-    /// request wrote it (its version, document and timestamp), as for users
-    /// (`Operations::own_write`).
-    async fn own_group_write(
-        &self,
-        ctx: &Ctx<'_>,
-        id: &ResourceId,
-        after: &Group,
-    ) -> Result<bool, ScimError> {
-        let current = self.store.get_group(ctx.tenant(), id).await?;
-        Ok(current.is_some_and(|g| {
-            g.last_modified == ctx.now && g.version == after.version && g.doc == after.doc
-        }))
     }
 
     async fn list_groups(&self, ctx: &Ctx<'_>, query: &ListQuery) -> Result<Outcome, ScimError> {
@@ -338,7 +321,9 @@ impl<S: GroupStore> Operations<S> {
                 let found = self.store.find_groups(tenant, &key).await?;
                 self.select(ctx, found, query).await?
             }
-            None if !query.pages_in_index_order("displayName") => {
+            // Groups sort in memory whenever a client asks for an order: their index order is the
+            // folded displayName, with names over 256 bytes hashed (scim-store's keys).
+            None if !query.pages_in_index_order(None) => {
                 let all = self
                     .store
                     .all_groups(tenant, MAX_FILTER_SCAN)
@@ -357,7 +342,7 @@ impl<S: GroupStore> Operations<S> {
                     Vec::new()
                 } else {
                     self.store
-                        .page_groups(tenant, query.start_index - 1, query.count)
+                        .page_groups(tenant, query.start_index.saturating_sub(1), query.count)
                         .await?
                 };
                 (total, page)

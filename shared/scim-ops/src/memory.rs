@@ -21,8 +21,11 @@ use crate::ports::{AuditTrail, GroupStore, RateCounter, TokenStore, UserStore};
 pub enum Fault {
     /// Fail with this error, writing nothing.
     Fail(StoreError),
-    /// Apply the write, then answer `VersionConflict`: what a conditional write reports when
-    /// its response was lost and the store's retry found the version its first try wrote.
+    /// The write's response is lost and the store retries it. A transactional write
+    /// (creates, group updates, deletes) is idempotent under retry, as DynamoDB's
+    /// TransactWriteItems is with its client request token: it is applied once and answered as
+    /// done. A single conditional write (`replace_user`, `set_user_active`) is applied, then
+    /// answers `VersionConflict`: the retry's condition found the version its first try wrote.
     LostResponse,
     /// Let another writer change the record first (bumping its version), then run the call:
     /// a concurrent change between this request's read and its write.
@@ -41,6 +44,15 @@ struct State {
     faults: Vec<(&'static str, Fault)>,
     calls: Vec<&'static str>,
 }
+
+/// Writes that are transactions in the DynamoDB adapter, and so idempotent under its retries.
+const IDEMPOTENT: &[&str] = &[
+    "create_user",
+    "delete_user",
+    "create_group",
+    "update_group",
+    "delete_group",
+];
 
 /// The in-memory store. Cheap to build; one per test.
 #[derive(Debug, Default)]
@@ -250,6 +262,7 @@ impl MemoryStore {
         let mut state = self.state();
         match fault {
             Some(Fault::Fail(err)) => Err(err),
+            Some(Fault::LostResponse) if IDEMPOTENT.contains(&operation) => apply(&mut state),
             Some(Fault::LostResponse) => apply(&mut state).and(Err(StoreError::VersionConflict)),
             Some(Fault::ConcurrentChange) => {
                 concurrent(&mut state);

@@ -62,14 +62,40 @@ pub struct Change<'a> {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct TenantSettings {
     /// Platform role for users the IdP sends without one (MEMBER when unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_role_or_none"
+    )]
     pub default_platform_role: Option<PlatformRole>,
     /// Project role for members of new projects (the deployment default when unset).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "known_role_or_none"
+    )]
     pub default_project_role: Option<ProjectRole>,
     /// Requests per second per token (the deployment default when unset).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit_per_second: Option<u32>,
+}
+
+/// A stored role setting, read leniently: administration only writes known roles, but a value
+/// edited by hand must not lock the tenant out (every token check reads the settings), so an
+/// unknown one reads as unset, with a warning.
+fn known_role_or_none<'de, D, R>(deserializer: D) -> Result<Option<R>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    R: std::str::FromStr,
+{
+    let text = Option::<String>::deserialize(deserializer)?;
+    Ok(text.and_then(|t| match t.parse() {
+        Ok(role) => Some(role),
+        Err(_) => {
+            tracing::warn!(setting = %t.chars().take(64).collect::<String>(), "unknown role in tenant settings ignored");
+            None
+        }
+    }))
 }
 
 /// What a verified token grants: the tenant, and what to log about the caller.
@@ -129,4 +155,26 @@ pub struct AuditRecord {
     pub event_id: String,
     /// Epoch seconds after which the store may forget the record.
     pub expires_at: u64,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_settings_read_known_roles_and_ignore_unknown_ones() {
+        let settings: TenantSettings = serde_json::from_value(serde_json::json!({
+            "default_platform_role": "operator",
+            "default_project_role": "OWNER",
+            "rate_limit_per_second": 7
+        }))
+        .unwrap();
+        assert_eq!(settings.default_platform_role, Some(PlatformRole::Operator));
+        assert_eq!(settings.default_project_role, None);
+        assert_eq!(settings.rate_limit_per_second, Some(7));
+        let written = serde_json::to_value(&settings).unwrap();
+        assert_eq!(written["default_platform_role"], "OPERATOR");
+        assert!(written.get("default_project_role").is_none());
+    }
 }

@@ -310,7 +310,7 @@ impl<S: UserStore> Operations<S> {
                     found.sort_by(|a, b| a["userName"].as_str().cmp(&b["userName"].as_str()));
                     query.page_in_memory(found, |v| v)
                 }
-                None if !query.pages_in_index_order("userName") => {
+                None if !query.pages_in_index_order(Some("userName")) => {
                     let all = self
                         .store
                         .all_users(tenant, MAX_FILTER_SCAN)
@@ -329,7 +329,7 @@ impl<S: UserStore> Operations<S> {
                         Vec::new()
                     } else {
                         self.store
-                            .page_users(tenant, query.start_index - 1, query.count)
+                            .page_users(tenant, query.start_index.saturating_sub(1), query.count)
                             .await?
                             .iter()
                             .map(render)

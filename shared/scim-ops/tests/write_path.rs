@@ -521,7 +521,7 @@ async fn a_concurrent_group_rename_is_retried_without_if_match_and_412_with_it()
 }
 
 #[tokio::test]
-async fn a_lost_response_to_a_pinned_group_rename_is_recognised_as_our_own_write() {
+async fn a_lost_response_to_a_pinned_group_rename_is_answered_as_the_completed_write() {
     let h = Harness::new();
     let user = h.create_user("member@example.com").await;
     let group = h.create_group("Old", &[]).await;
@@ -546,7 +546,7 @@ async fn a_lost_response_to_a_pinned_group_rename_is_recognised_as_our_own_write
 }
 
 #[tokio::test]
-async fn a_lost_response_to_a_group_rename_without_if_match_is_answered_once() {
+async fn a_lost_response_to_a_group_rename_without_if_match_is_answered_as_the_completed_write() {
     let h = Harness::new();
     let group = h.create_group("Old", &[]).await;
     h.store().inject("update_group", Fault::LostResponse);
@@ -560,7 +560,7 @@ async fn a_lost_response_to_a_group_rename_without_if_match_is_answered_once() {
     assert_eq!(outcome, Outcome::NoContent);
     let stored = h.stored_group(&group).await;
     assert_eq!(stored.doc["displayName"], "New");
-    assert_eq!(stored.version, 2, "the re-read found nothing left to write");
+    assert_eq!(stored.version, 2, "written once");
 }
 
 #[tokio::test]
@@ -630,7 +630,7 @@ async fn a_pinned_member_change_at_the_current_version_adds_the_member() {
 }
 
 #[tokio::test]
-async fn a_lost_response_to_a_pinned_member_change_is_recognised_as_our_own_write() {
+async fn a_lost_response_to_a_pinned_member_change_is_answered_as_the_completed_write() {
     let h = Harness::new();
     let user = h.create_user("member@example.com").await;
     let group = h.create_group("Pinned", &[]).await;
@@ -647,4 +647,29 @@ async fn a_lost_response_to_a_pinned_member_change_is_recognised_as_our_own_writ
     assert_eq!(outcome, Outcome::NoContent);
     assert_eq!(h.stored_members(&group).await, vec![user]);
     assert_eq!(h.store().count("update_group"), 1, "not written twice");
+}
+
+#[tokio::test]
+async fn a_pinned_member_change_beaten_by_a_look_alike_change_is_412_not_a_false_success() {
+    // Another request's member change, in the same millisecond, leaves the group at the version
+    // this one would have written, with the same document and timestamp. Only the store's
+    // version check tells them apart: the answer must be 412, and this request's member absent.
+    let h = Harness::new();
+    let user = h.create_user("member@example.com").await;
+    let group = h.create_group("Pinned", &[]).await;
+    h.store().inject("update_group", Fault::ConcurrentChange);
+    let patch = h.group_patch(add_member(&user));
+    let result = h
+        .run_at(
+            "concurrent", // the timestamp the injected concurrent change stamps
+            Operation::Group(GroupOperation::Patch {
+                id: id(&group),
+                patch,
+                precondition: Precondition::if_match("W/\"1\""),
+                projection: Projection::default(),
+            }),
+        )
+        .await;
+    assert_error(result, 412, None);
+    assert!(h.stored_members(&group).await.is_empty());
 }

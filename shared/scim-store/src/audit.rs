@@ -376,7 +376,7 @@ impl AuditTrail for Store {
     /// A tenant's audit records, oldest first (one Query of its audit partition, following
     /// pages until `limit`). `since` is compared with the sort key `<at>#<event id>`: a timestamp
     /// (`2026-11-23T00:00:00Z`, or a prefix such as `2026-11-23`) returns the records from then
-    /// on; the last record's `sk` returns the records after it (the next page).
+    /// on; the last record's `cursor` returns the records after it (the next page).
     async fn records(
         &self,
         tenant: &TenantId,
