@@ -2,7 +2,8 @@
 """Runs scim2-tester (a third-party SCIM compliance checker) against the local stack.
 
 Every check it offers runs; any result other than SUCCESS fails the run, except the checks listed
-in EXPECTED_SKIPS, each skipped for a reason written down here and in the README.
+in EXPECTED_SKIPS, each skipped for a reason written down here and in the README, and the one
+deliberate deviation in is_sticky_active (also in the README and docs/ARCHITECTURE.md).
 
 The tester's HTTP client honours 429 and 503 with Retry-After, as Okta and Entra do: the endpoint
 limits each token to its tenant's rate, which a fast local stack can pass, and a throttled check
@@ -24,6 +25,24 @@ EXPECTED_SKIPS = {
     # one type through /Users/.search and /Groups/.search is supported and checked elsewhere.
     "search_with_attributes": "root /.search is not implemented (501)",
 }
+
+
+def is_sticky_active(result) -> bool:
+    """PATCH `remove` of a User's `active` keeps its value, by design: a deprovisioned user must
+    never be reactivated by a request that does not assert `active: true` (docs/ARCHITECTURE.md,
+    "Deprovisioning is sticky"). The tester expects the attribute gone; it finds the value it
+    set. Only that exact outcome is accepted: the check, the User resource type, the `active`
+    path, and the value kept unchanged."""
+    data = result.data or {}
+    return (
+        result.title == "check_remove_attribute"
+        and result.status == Status.ERROR
+        and result.resource_type == "User"
+        and str(data.get("urn")) == "active"
+        and "modify_actual" in data
+        and data.get("modify_actual") == data.get("initial_value")
+        and isinstance(data.get("initial_value"), bool)
+    )
 
 
 # How many times a request is sent again after a 429 or 503 with Retry-After, and the longest
@@ -76,7 +95,7 @@ def main() -> int:
         transport=RetryAfterTransport(HTTPTransport()),
     )
     results = check_server(SyncSCIMClient(http))
-    passed = failed = skipped = 0
+    passed = failed = skipped = deviations = 0
     for result in results:
         title = result.title
         if result.status == Status.SUCCESS:
@@ -86,11 +105,21 @@ def main() -> int:
             skipped += 1
             print(f"SKIPPED {title}: {EXPECTED_SKIPS[title]}")
             continue
+        if is_sticky_active(result):
+            deviations += 1
+            print(f"DEVIATION {title}: `remove active` keeps active={result.data['initial_value']} (sticky deprovisioning)")
+            continue
         failed += 1
         print(f"{result.status.name} {title}: {result.reason}")
         if result.data:
             print(f"  {result.data}")
-    print(f"scim2-tester: {passed} passed, {failed} failed, {skipped} skipped")
+    print(
+        f"scim2-tester: {passed} passed, {failed} failed, {skipped} skipped, "
+        f"{deviations} deliberate deviation(s)"
+    )
+    if deviations > 1:
+        print("more than the one deliberate deviation", file=sys.stderr)
+        return 1
     if passed == 0:
         print("scim2-tester ran no check", file=sys.stderr)
         return 1
