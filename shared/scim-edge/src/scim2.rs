@@ -75,7 +75,7 @@ fn resource_operation(
         (Route::User(id) | Route::Group(id), method) => {
             let id = ResourceId::parse(id).ok_or_else(|| {
                 // An id that cannot be one of ours names nothing: 404 without a store call.
-                ScimError::NotFound(format!("{} not found.", schema.kind.name()))
+                scim_ops::error::not_found(schema.kind)
             })?;
             let Parts {
                 projection,

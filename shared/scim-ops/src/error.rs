@@ -1,7 +1,13 @@
 //! Store failures, kept distinguishable (a failed condition is not throttling, and neither is a
 //! bug), and the one place where they become SCIM errors.
 
+use scim_core::schema::ResourceKind;
 use scim_core::ScimError;
+
+/// The 404 for a resource that does not exist, or that an id cannot name (`User not found.`).
+pub fn not_found(kind: ResourceKind) -> ScimError {
+    ScimError::NotFound(format!("{} not found.", kind.name()))
+}
 
 /// Seconds a client should wait after throttling, a transient failure or a rate-limit refusal.
 pub const RETRY_AFTER_SECS: u64 = 1;
@@ -51,16 +57,6 @@ pub enum StoreError {
     /// Anything else: a bug or a malformed stored record. Logged, answered 500.
     #[error("internal: {0}")]
     Internal(String),
-}
-
-impl StoreError {
-    /// Whether retrying the whole operation may succeed.
-    pub fn is_retryable(&self) -> bool {
-        matches!(
-            self,
-            Self::TransactionConflict | Self::VersionConflict | Self::Throttled
-        )
-    }
 }
 
 impl From<StoreError> for ScimError {

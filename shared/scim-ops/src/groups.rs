@@ -10,7 +10,7 @@ use scim_core::patch::{
     member_id, plan_member_changes, resolve_members, MemberChange, MemberDelta, MemberPlan,
     PatchRequest,
 };
-use scim_core::schema::ResourceSchema;
+use scim_core::schema::{ResourceKind, ResourceSchema};
 use scim_core::{ProjectRole, ScimError};
 use serde_json::Value;
 
@@ -26,7 +26,7 @@ use crate::Operations;
 pub const MAX_MEMBERS_PER_REQUEST: usize = 50_000;
 
 fn not_found() -> ScimError {
-    ScimError::NotFound("Group not found.".into())
+    crate::error::not_found(ResourceKind::Group)
 }
 
 /// How a write changes membership.

@@ -3,7 +3,7 @@
 //! operations core; it is never a substitute for the integration tests against a
 //! DynamoDB-compatible server.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
 use scim_core::codec;
@@ -813,9 +813,4 @@ impl AuditTrail for MemoryStore {
                 .collect()
         })
     }
-}
-
-/// The member ids of a group, as a set (for tests).
-pub fn member_set(members: &[Member]) -> BTreeSet<ResourceId> {
-    members.iter().map(|m| m.user_id.clone()).collect()
 }

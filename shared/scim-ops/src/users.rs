@@ -12,7 +12,7 @@ use scim_core::filter::IndexKey;
 use scim_core::ids::ResourceId;
 use scim_core::list::{list_response, ListQuery, Projection, MAX_FILTER_SCAN};
 use scim_core::patch::PatchRequest;
-use scim_core::schema::ResourceSchema;
+use scim_core::schema::{ResourceKind, ResourceSchema};
 use scim_core::{PlatformRole, ScimError};
 use serde_json::Value;
 
@@ -25,7 +25,7 @@ use crate::write::{stale, Attempts, Precondition};
 use crate::Operations;
 
 fn not_found() -> ScimError {
-    ScimError::NotFound("User not found.".into())
+    crate::error::not_found(ResourceKind::User)
 }
 
 impl<S: UserStore> Operations<S> {

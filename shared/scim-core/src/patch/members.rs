@@ -275,21 +275,11 @@ pub fn plan_member_changes(changes: &[MemberChange]) -> Result<MemberPlan, ScimE
     if changes.is_empty() {
         return Ok(MemberPlan::Unchanged);
     }
-    if changes
-        .iter()
-        .any(|c| matches!(c, MemberChange::RemoveAll | MemberChange::ReplaceAll(_)))
-    {
-        // Still check every added id now, so a bad one fails before anything is read.
-        for change in changes {
-            if let MemberChange::ReplaceAll(ids) | MemberChange::Add(ids) = change {
-                for id in ids {
-                    member_id(id)?;
-                }
-            }
-        }
-        return Ok(MemberPlan::NeedsCurrent);
-    }
+    // One pass: every added id is checked (a bad one fails before anything is read), and adds
+    // and removes fold into their net effect unless a RemoveAll or ReplaceAll needs the
+    // current members.
     let mut net: BTreeMap<ResourceId, bool> = BTreeMap::new();
+    let mut needs_current = false;
     for change in changes {
         match change {
             MemberChange::Add(ids) => {
@@ -302,8 +292,17 @@ pub fn plan_member_changes(changes: &[MemberChange]) -> Result<MemberPlan, ScimE
                     net.insert(id, false);
                 }
             }
-            MemberChange::RemoveAll | MemberChange::ReplaceAll(_) => {}
+            MemberChange::RemoveAll => needs_current = true,
+            MemberChange::ReplaceAll(ids) => {
+                needs_current = true;
+                for id in ids {
+                    member_id(id)?;
+                }
+            }
         }
+    }
+    if needs_current {
+        return Ok(MemberPlan::NeedsCurrent);
     }
     let (add, remove): (Vec<_>, Vec<_>) = net.into_iter().partition(|(_, add)| *add);
     Ok(MemberPlan::Delta(MemberDelta {
