@@ -15,6 +15,8 @@ pub enum ScimType {
     InvalidValue,
     InvalidVers,
     Sensitive,
+    /// RFC 9865: a `cursor` the service provider did not issue, or for another query.
+    InvalidCursor,
 }
 
 impl ScimType {
@@ -30,6 +32,7 @@ impl ScimType {
             Self::InvalidValue => "invalidValue",
             Self::InvalidVers => "invalidVers",
             Self::Sensitive => "sensitive",
+            Self::InvalidCursor => "invalidCursor",
         }
     }
 }
@@ -99,6 +102,10 @@ impl ScimError {
 
     pub fn mutability(detail: impl Into<String>) -> Self {
         Self::bad_request(ScimType::Mutability, detail)
+    }
+
+    pub fn invalid_cursor(detail: impl Into<String>) -> Self {
+        Self::bad_request(ScimType::InvalidCursor, detail)
     }
 
     pub fn too_many(detail: impl Into<String>) -> Self {

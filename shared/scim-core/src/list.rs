@@ -15,6 +15,8 @@ pub const MAX_COUNT: usize = 1000;
 pub const MAX_START_INDEX: usize = 1_000_000;
 /// Most resources a filter that no index answers may examine (400 `tooMany` beyond).
 pub const MAX_FILTER_SCAN: usize = 10_000;
+/// Longest `cursor` accepted; the cursors this service issues are far shorter.
+pub const MAX_CURSOR_LEN: usize = 1024;
 
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
 pub const SEARCH_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
@@ -29,6 +31,9 @@ pub struct ListQuery {
     pub sort_by: Option<AttrPath>,
     pub descending: bool,
     pub projection: Projection,
+    /// Cursor paging (RFC 9865): `Some` when the client sent `cursor` (an empty one asks for
+    /// the first page); the answer then carries `nextCursor` instead of paging by `startIndex`.
+    pub cursor: Option<String>,
 }
 
 /// `attributes` / `excludedAttributes` (RFC 7644 section 3.9).
@@ -59,6 +64,7 @@ impl ListQuery {
             param("sortBy"),
             param("sortOrder"),
             Projection::parse(param("attributes"), param("excludedAttributes"), schema)?,
+            param("cursor").map(str::to_string),
             schema,
         )
     }
@@ -93,6 +99,11 @@ impl ListQuery {
             text("excludedAttributes")?.as_deref(),
             schema,
         )?;
+        let cursor = match get("cursor") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(ScimError::invalid_cursor("`cursor` must be a string.")),
+        };
         Self::build(
             text("filter")?.as_deref(),
             get("startIndex").cloned(),
@@ -100,10 +111,12 @@ impl ListQuery {
             text("sortBy")?.as_deref(),
             text("sortOrder")?.as_deref(),
             projection,
+            cursor,
             schema,
         )
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn build(
         filter: Option<&str>,
         start_index: Option<Value>,
@@ -111,8 +124,22 @@ impl ListQuery {
         sort_by: Option<&str>,
         sort_order: Option<&str>,
         projection: Projection,
+        cursor: Option<String>,
         schema: &ResourceSchema,
     ) -> Result<Self, ScimError> {
+        let has_start_index = start_index
+            .as_ref()
+            .is_some_and(|v| !v.is_null() && v.as_str().is_none_or(|s| !s.trim().is_empty()));
+        if cursor.is_some() && has_start_index {
+            return Err(ScimError::invalid_value(
+                "Page by `cursor` or by `startIndex`, not both (RFC 9865).",
+            ));
+        }
+        if cursor.as_ref().is_some_and(|c| c.len() > MAX_CURSOR_LEN) {
+            return Err(ScimError::invalid_cursor(
+                "The cursor is not one this service issued.",
+            ));
+        }
         let filter = match filter.map(str::trim) {
             None | Some("") => None,
             Some(text) => Some(Filter::parse(text, schema)?),
@@ -147,6 +174,7 @@ impl ListQuery {
             sort_by,
             descending,
             projection,
+            cursor,
         })
     }
 }
@@ -350,6 +378,25 @@ pub fn list_response(total: usize, start_index: usize, resources: Vec<Value>) ->
     })
 }
 
+/// A ListResponse of cursor paging (RFC 9865 section 2.2): `nextCursor` when more follow, and
+/// no `startIndex`.
+pub fn cursor_list_response(
+    total: usize,
+    resources: Vec<Value>,
+    next_cursor: Option<String>,
+) -> Value {
+    let mut body = json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": total,
+        "itemsPerPage": resources.len(),
+        "Resources": resources,
+    });
+    if let (Some(next), Some(obj)) = (next_cursor, body.as_object_mut()) {
+        obj.insert("nextCursor".into(), Value::String(next));
+    }
+    body
+}
+
 impl ListQuery {
     /// Whether the query can be paged in the store's own order, without examining every
     /// resource: no filter, and no `sortBy` other than `index_order` ascending (the attribute
@@ -369,8 +416,19 @@ impl ListQuery {
     /// representation, which the filter and the sort read. Returns the total and the page.
     pub fn page_in_memory<T>(
         &self,
+        items: Vec<T>,
+        resource: impl Fn(&T) -> &Value,
+    ) -> (usize, Vec<T>) {
+        self.page_in_memory_from(items, resource, self.start_index.saturating_sub(1))
+    }
+
+    /// [`ListQuery::page_in_memory`] from an offset of the caller's (a cursor's) instead of
+    /// `startIndex`.
+    pub fn page_in_memory_from<T>(
+        &self,
         mut items: Vec<T>,
         resource: impl Fn(&T) -> &Value,
+        skip: usize,
     ) -> (usize, Vec<T>) {
         if let Some(filter) = &self.filter {
             items.retain(|i| filter.matches(resource(i)));
@@ -386,11 +444,7 @@ impl ListQuery {
             });
         }
         let total = items.len();
-        let page = items
-            .into_iter()
-            .skip(self.start_index.saturating_sub(1))
-            .take(self.count)
-            .collect();
+        let page = items.into_iter().skip(skip).take(self.count).collect();
         (total, page)
     }
 }
@@ -399,6 +453,7 @@ impl ListQuery {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::error::ScimType;
     use crate::schema::{Schemas, DEFAULT_PLATFORM_SCHEMA};
 
     fn users() -> ResourceSchema {
@@ -407,6 +462,31 @@ mod tests {
 
     fn search(body: Value) -> Result<ListQuery, ScimError> {
         ListQuery::from_search(&body, &users())
+    }
+
+    #[test]
+    fn cursor_paging_is_asked_by_sending_a_cursor_and_excludes_start_index() {
+        assert_eq!(
+            search(json!({"cursor": ""})).unwrap().cursor.as_deref(),
+            Some("")
+        );
+        assert_eq!(search(json!({})).unwrap().cursor, None);
+        let q = ListQuery::from_query(
+            |name| match name {
+                "cursor" => Some("abc"),
+                "count" => Some("5"),
+                _ => None,
+            },
+            &users(),
+        )
+        .unwrap();
+        assert_eq!((q.cursor.as_deref(), q.count), (Some("abc"), 5));
+        let both = search(json!({"cursor": "", "startIndex": 2})).unwrap_err();
+        assert_eq!(both.scim_type(), Some(ScimType::InvalidValue));
+        let long = search(json!({"cursor": "x".repeat(MAX_CURSOR_LEN + 1)})).unwrap_err();
+        assert_eq!(long.scim_type(), Some(ScimType::InvalidCursor));
+        let typed = search(json!({"cursor": 7})).unwrap_err();
+        assert_eq!(typed.scim_type(), Some(ScimType::InvalidCursor));
     }
 
     #[test]

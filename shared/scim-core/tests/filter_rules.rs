@@ -291,6 +291,30 @@ fn index_key_of_and_prefers_the_most_selective_side() {
 }
 
 #[test]
+fn index_key_for_groups_answers_member_lookups_case_exactly() {
+    for filter in [
+        r#"members.value eq "AbC""#,
+        r#"members[value eq "AbC"]"#,
+        r#"members.value eq "AbC" and displayName sw "x""#,
+    ] {
+        assert_eq!(
+            group_filter(filter).index_key(),
+            Some(IndexKey::Member("AbC".into())),
+            "{filter}"
+        );
+    }
+    assert_eq!(
+        group_filter(r#"members.value eq "a" and displayName eq "B""#).index_key(),
+        Some(IndexKey::DisplayName("b".into()))
+    );
+    assert_eq!(
+        group_filter(r#"members.value eq "a" or displayName eq "B""#).index_key(),
+        None
+    );
+    assert_eq!(group_filter(r#"members.value ne "a""#).index_key(), None);
+}
+
+#[test]
 fn index_key_for_groups_uses_display_name_not_email_or_user_name() {
     assert_eq!(
         group_filter(r#"displayName eq "Tour Guides""#).index_key(),

@@ -54,6 +54,9 @@ pub enum StoreError {
     /// The store could not be reached or failed transiently after its own retries.
     #[error("unavailable: {0}")]
     Unavailable(String),
+    /// A page position (from a client's cursor) that this store did not issue.
+    #[error("invalid page position")]
+    InvalidPosition,
     /// Anything else: a bug or a malformed stored record. Logged, answered 500.
     #[error("internal: {0}")]
     Internal(String),
@@ -73,6 +76,9 @@ impl From<StoreError> for ScimError {
             )),
             StoreError::MissingReference(id) => {
                 ScimError::invalid_value(format!("`{id}` is not a user of this tenant."))
+            }
+            StoreError::InvalidPosition => {
+                ScimError::invalid_cursor("The cursor is not one this service issued.")
             }
             StoreError::Throttled => ScimError::TooManyRequests {
                 retry_after_secs: RETRY_AFTER_SECS,

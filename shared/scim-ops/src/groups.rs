@@ -3,9 +3,9 @@
 use std::collections::BTreeSet;
 
 use scim_core::codec;
-use scim_core::filter::FilterExpr;
+use scim_core::filter::{FilterExpr, IndexKey};
 use scim_core::ids::ResourceId;
-use scim_core::list::{list_response, ListQuery, Projection, MAX_FILTER_SCAN};
+use scim_core::list::{ListQuery, Projection, MAX_FILTER_SCAN};
 use scim_core::patch::{
     member_id, plan_member_changes, resolve_members, MemberChange, MemberDelta, MemberPlan,
     PatchRequest,
@@ -15,8 +15,9 @@ use scim_core::{ProjectRole, ScimError};
 use serde_json::Value;
 
 use crate::error::StoreError;
-use crate::model::{Group, Member};
+use crate::model::{Group, Member, Page};
 use crate::operation::{Ctx, GroupOperation, Outcome, Resource};
+use crate::paging::{Listed, Paging};
 use crate::ports::GroupStore;
 use crate::render;
 use crate::write::{stale, Attempts, Precondition};
@@ -211,6 +212,20 @@ impl<S: GroupStore> Operations<S> {
         precondition: &Precondition,
     ) -> Result<(), ScimError> {
         let (doc_patch, changes) = patch.split_members()?;
+        let named: usize = changes
+            .iter()
+            .map(|c| match c {
+                MemberChange::Add(ids)
+                | MemberChange::Remove(ids)
+                | MemberChange::ReplaceAll(ids) => ids.len(),
+                MemberChange::RemoveAll => 0,
+            })
+            .sum();
+        if named > MAX_MEMBERS_PER_REQUEST {
+            return Err(ScimError::too_many(format!(
+                "At most {MAX_MEMBERS_PER_REQUEST} members may be named in one request."
+            )));
+        }
         let plan = plan_member_changes(&changes)?;
         self.write_group(
             ctx,
@@ -277,6 +292,16 @@ impl<S: GroupStore> Operations<S> {
                 }
                 Membership::Replace(wanted) => MemberDelta::between(&current, wanted),
             };
+            // A large change named without reading the members first: drop what is already so,
+            // with reads, rather than let the store try and cancel transactions of no-ops.
+            let delta = match &membership {
+                Membership::Plan(MemberPlan::Delta(_), _)
+                    if delta_len(&delta) > CHECK_MEMBERS_OVER =>
+                {
+                    self.without_no_ops(ctx, id, delta).await?
+                }
+                _ => delta,
+            };
             if after.is_none() && delta.is_empty() {
                 return Ok(());
             }
@@ -314,16 +339,58 @@ impl<S: GroupStore> Operations<S> {
         }
     }
 
+    /// The part of `delta` that changes something: adds of non-members, removes of members.
+    async fn without_no_ops(
+        &self,
+        ctx: &Ctx<'_>,
+        id: &ResourceId,
+        delta: MemberDelta,
+    ) -> Result<MemberDelta, StoreError> {
+        let named: Vec<ResourceId> = delta.add.iter().chain(&delta.remove).cloned().collect();
+        let members: BTreeSet<ResourceId> = self
+            .store
+            .members_among(ctx.tenant(), id, &named)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(MemberDelta {
+            add: delta
+                .add
+                .into_iter()
+                .filter(|u| !members.contains(u))
+                .collect(),
+            remove: delta
+                .remove
+                .into_iter()
+                .filter(|u| members.contains(u))
+                .collect(),
+        })
+    }
+
+    /// Lists groups. A page never carries `members` (they can be thousands per group, and a
+    /// page would read every group's member list): `GET /Groups/{id}` is complete. Filters on
+    /// `members.value eq` are answered from the user's own group list.
     async fn list_groups(&self, ctx: &Ctx<'_>, query: &ListQuery) -> Result<Outcome, ScimError> {
         let tenant = ctx.tenant();
-        let (total, page) = match query.filter.as_ref().and_then(|f| f.index_key()) {
+        let paging = Paging::of(query)?;
+        let listed = match query.filter.as_ref().and_then(|f| f.index_key()) {
             Some(key) => {
                 let found = self.store.find_groups(tenant, &key).await?;
-                self.select(ctx, found, query).await?
+                self.select(ctx, found, &key, query, &paging).await?
             }
             // Groups sort in memory whenever a client asks for an order: their index order is the
             // folded displayName, with names over 256 bytes hashed (scim-store's keys).
             None if !query.pages_in_index_order(None) => {
+                if query
+                    .filter
+                    .as_ref()
+                    .is_some_and(|f| names_members(f.expr()))
+                {
+                    return Err(ScimError::invalid_filter(
+                        "Groups can be filtered on members only with `members.value eq \"<id>\"`, \
+                         alone or joined with `and`.",
+                    ));
+                }
                 let all = self
                     .store
                     .all_groups(tenant, MAX_FILTER_SCAN)
@@ -334,57 +401,60 @@ impl<S: GroupStore> Operations<S> {
                              examined; filter on displayName, externalId or id instead."
                         ))
                     })?;
-                self.select(ctx, all, query).await?
+                let rendered = all.iter().map(|g| self.render_listed(ctx, g)).collect();
+                paging.in_memory(query, rendered, |v| v)?
             }
             None => {
                 let total = self.store.count_groups(tenant).await?;
-                let page = if query.count == 0 || query.start_index > total {
-                    Vec::new()
-                } else {
-                    self.store
-                        .page_groups(tenant, query.start_index.saturating_sub(1), query.count)
-                        .await?
+                let page = match paging.store_start(query, total)? {
+                    Some(start) => self.store.page_groups(tenant, &start, query.count).await?,
+                    None => Page {
+                        items: Vec::new(),
+                        next: None,
+                    },
                 };
-                (total, page)
+                let rendered = page
+                    .items
+                    .iter()
+                    .map(|g| self.render_listed(ctx, g))
+                    .collect();
+                paging.store_page(total, rendered, page.next)
             }
         };
-        let with_members = query.projection.wants("members");
-        let mut resources = Vec::with_capacity(page.len());
-        for group in &page {
-            let members = if with_members {
-                Some(self.store.group_members(tenant, &group.id).await?)
-            } else {
-                None
-            };
-            let rendered =
-                render::group(group, members.as_deref(), self.group_schema(), ctx.base_url);
-            resources.push(query.projection.apply(rendered));
-        }
-        Ok(Outcome::List(list_response(
-            total,
-            query.start_index,
-            resources,
-        )))
+        let listed = listed.map(|r| query.projection.apply(r));
+        Ok(Outcome::List(paging.response(query, listed)))
     }
 
-    /// Filters, sorts and pages groups in memory. Groups are rendered without members unless
-    /// the filter names `members` (then each candidate's members are read).
+    /// Filters, sorts and pages the groups an index found, in memory. When the filter names
+    /// `members`, each candidate is judged with its members: for a member lookup, the member
+    /// looked up (the index found the groups by it); otherwise (at most one candidate, found
+    /// by id, displayName or externalId) its member list is read.
     async fn select(
         &self,
         ctx: &Ctx<'_>,
         groups: Vec<Group>,
+        key: &IndexKey,
         query: &ListQuery,
-    ) -> Result<(usize, Vec<Group>), ScimError> {
+        paging: &Paging,
+    ) -> Result<Listed<Value>, ScimError> {
         let needs_members = query
             .filter
             .as_ref()
             .is_some_and(|f| names_members(f.expr()));
-        let mut rendered: Vec<(Value, Group)> = Vec::with_capacity(groups.len());
+        let mut judged: Vec<(Value, Group)> = Vec::with_capacity(groups.len());
         for group in groups {
-            let members = if needs_members {
-                Some(self.store.group_members(ctx.tenant(), &group.id).await?)
-            } else {
-                None
+            let members = match key {
+                _ if !needs_members => None,
+                IndexKey::Member(id) => Some(
+                    ResourceId::parse(id)
+                        .map(|user_id| Member {
+                            user_id,
+                            project_role: group.project_role,
+                        })
+                        .into_iter()
+                        .collect(),
+                ),
+                _ => Some(self.store.group_members(ctx.tenant(), &group.id).await?),
             };
             let json = render::group(
                 &group,
@@ -392,11 +462,28 @@ impl<S: GroupStore> Operations<S> {
                 self.group_schema(),
                 ctx.base_url,
             );
-            rendered.push((json, group));
+            judged.push((json, group));
         }
-        let (total, page) = query.page_in_memory(rendered, |(json, _)| json);
-        Ok((total, page.into_iter().map(|(_, g)| g).collect()))
+        // In displayName order, as a page of the index would be (the index found them by key).
+        judged.sort_by_cached_key(|(json, _)| json["displayName"].as_str().map(str::to_lowercase));
+        let page = paging.in_memory(query, judged, |(json, _)| json)?;
+        Ok(page.map(|(_, g)| self.render_listed(ctx, &g)))
     }
+
+    /// A group as a list page shows it: without `members`.
+    fn render_listed(&self, ctx: &Ctx<'_>, group: &Group) -> Value {
+        render::group(group, None, self.group_schema(), ctx.base_url)
+    }
+}
+
+/// Membership changes naming more members than this (more than one store transaction's
+/// worth) are checked against the stored members first: one read per 100 named, and no-ops
+/// (re-adding members, removing non-members) never reach a write. Smaller ones go straight to
+/// the store, which drops no-ops from its conditional transaction itself.
+const CHECK_MEMBERS_OVER: usize = 48;
+
+fn delta_len(delta: &MemberDelta) -> usize {
+    delta.add.len() + delta.remove.len()
 }
 
 /// The user ids of a `members` list, without repeats.

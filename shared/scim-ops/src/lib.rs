@@ -13,12 +13,15 @@ pub mod ports;
 pub mod tokens;
 
 pub use error::{StoreError, UniqueAttribute, RETRY_AFTER_SECS};
-pub use model::{AuditRecord, Change, Group, Member, Principal, Refusal, TenantSettings, User};
+pub use model::{
+    AuditRecord, Change, Group, Member, Page, PageStart, Principal, Refusal, TenantSettings, User,
+};
 pub use ports::{AuditTrail, GroupStore, RateCounter, TokenStore, UserStore};
 pub mod access;
 pub mod groups;
 pub mod memory;
 pub mod operation;
+mod paging;
 pub mod render;
 pub mod users;
 pub mod write;

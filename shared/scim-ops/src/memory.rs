@@ -13,7 +13,7 @@ use scim_core::patch::MemberDelta;
 use serde_json::Value;
 
 use crate::error::{StoreError, UniqueAttribute};
-use crate::model::{AuditRecord, Change, Group, Member, Principal, Refusal, User};
+use crate::model::{AuditRecord, Change, Group, Member, Page, PageStart, Principal, Refusal, User};
 use crate::ports::{AuditTrail, GroupStore, RateCounter, TokenStore, UserStore};
 
 /// A failure the next matching call answers with.
@@ -70,6 +70,16 @@ fn fold(value: &str) -> String {
 
 fn text<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {
     doc.get(name).and_then(Value::as_str)
+}
+
+/// A user's index order: its folded userName.
+fn user_name(user: &User) -> String {
+    fold(text(&user.doc, "userName").unwrap_or_default())
+}
+
+/// A group's index order: its folded displayName.
+fn display_name(group: &Group) -> String {
+    fold(text(&group.doc, "displayName").unwrap_or_default())
 }
 
 /// The unique values a record claims: (kind, folded value, the attribute they guard).
@@ -302,14 +312,49 @@ fn touch_group<'a>(tenant: &'a TenantId, id: &'a ResourceId) -> impl FnOnce(&mut
     }
 }
 
-fn sorted_page<T: Clone>(
-    mut all: Vec<T>,
+/// The records in (folded name, id) order, as the DynamoDB adapter's index orders them.
+fn sorted<T>(
+    all: Vec<T>,
     name: impl Fn(&T) -> String,
-    skip: usize,
+    id: impl Fn(&T) -> String,
+) -> Vec<((String, String), T)> {
+    let mut keyed: Vec<((String, String), T)> =
+        all.into_iter().map(|t| ((name(&t), id(&t)), t)).collect();
+    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+    keyed
+}
+
+/// A page of `all` from `start`; positions are `<id> <folded name>` of the last record read.
+fn sorted_page<T>(
+    all: Vec<T>,
+    name: impl Fn(&T) -> String,
+    id: impl Fn(&T) -> String,
+    start: &PageStart,
     take: usize,
-) -> Vec<T> {
-    all.sort_by_key(|t| name(t));
-    all.into_iter().skip(skip).take(take).collect()
+) -> Result<Page<T>, StoreError> {
+    let keyed = sorted(all, name, id);
+    let from = match start {
+        PageStart::Offset(skip) => *skip,
+        PageStart::After(position) => {
+            let (id, name) = position
+                .split_once(' ')
+                .ok_or(StoreError::InvalidPosition)?;
+            let after = (name.to_string(), id.to_string());
+            keyed.partition_point(|(k, _)| *k <= after)
+        }
+    };
+    let total = keyed.len();
+    let page: Vec<((String, String), T)> = keyed.into_iter().skip(from).take(take).collect();
+    let next = match page.last() {
+        Some(((name, id), _)) if take > 0 && page.len() == take && from + take < total => {
+            Some(format!("{id} {name}"))
+        }
+        _ => None,
+    };
+    Ok(Page {
+        items: page.into_iter().map(|(_, t)| t).collect(),
+        next,
+    })
 }
 
 impl UserStore for MemoryStore {
@@ -374,7 +419,7 @@ impl UserStore for MemoryStore {
                         .flatten()
                         .filter_map(|e| text(e, "value"))
                         .any(|v| fold(v) == fold(email)),
-                    IndexKey::DisplayName(_) => false,
+                    IndexKey::DisplayName(_) | IndexKey::Member(_) => false,
                 })
                 .cloned()
                 .collect()
@@ -470,16 +515,11 @@ impl UserStore for MemoryStore {
     async fn page_users(
         &self,
         tenant: &TenantId,
-        skip: usize,
+        start: &PageStart,
         take: usize,
-    ) -> Result<Vec<User>, StoreError> {
+    ) -> Result<Page<User>, StoreError> {
         let all = self.live_users(tenant, "page_users")?;
-        Ok(sorted_page(
-            all,
-            |u| fold(text(&u.doc, "userName").unwrap_or_default()),
-            skip,
-            take,
-        ))
+        sorted_page(all, user_name, |u| u.id.to_string(), start, take)
     }
 
     async fn all_users(
@@ -491,12 +531,10 @@ impl UserStore for MemoryStore {
         let all = self.live_users(tenant, "all_users")?;
         let count = all.len();
         Ok((count <= max).then(|| {
-            sorted_page(
-                all,
-                |u| fold(text(&u.doc, "userName").unwrap_or_default()),
-                0,
-                count,
-            )
+            sorted(all, user_name, |u| u.id.to_string())
+                .into_iter()
+                .map(|(_, u)| u)
+                .collect()
         }))
     }
 }
@@ -598,23 +636,46 @@ impl GroupStore for MemoryStore {
         self.read("group_members", |s| Self::members_of(s, tenant, id))
     }
 
+    async fn members_among(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+        users: &[ResourceId],
+    ) -> Result<Vec<ResourceId>, StoreError> {
+        self.read("members_among", |s| {
+            let members = Self::members_of(s, tenant, id);
+            users
+                .iter()
+                .filter(|u| members.iter().any(|m| m.user_id == **u))
+                .cloned()
+                .collect()
+        })
+    }
+
     async fn find_groups(
         &self,
         tenant: &TenantId,
         index: &IndexKey,
     ) -> Result<Vec<Group>, StoreError> {
-        let all = self.live_groups(tenant, "find_groups")?;
-        Ok(all
-            .into_iter()
-            .filter(|g| match index {
-                IndexKey::Id(id) => g.id.as_str() == id,
-                IndexKey::DisplayName(name) => {
-                    fold(text(&g.doc, "displayName").unwrap_or_default()) == fold(name)
-                }
-                IndexKey::ExternalId(ext) => codec::external_id(&g.doc) == Some(ext.as_str()),
-                IndexKey::UserName(_) | IndexKey::Email(_) => false,
-            })
-            .collect())
+        self.read("find_groups", |s| {
+            s.groups
+                .iter()
+                .filter(|((t, _), (_, deleted))| t == tenant.as_str() && !deleted)
+                .map(|(_, (g, _))| g)
+                .filter(|g| match index {
+                    IndexKey::Id(id) => g.id.as_str() == id,
+                    IndexKey::DisplayName(name) => {
+                        fold(text(&g.doc, "displayName").unwrap_or_default()) == fold(name)
+                    }
+                    IndexKey::ExternalId(ext) => codec::external_id(&g.doc) == Some(ext.as_str()),
+                    IndexKey::Member(user) => Self::members_of(s, tenant, &g.id)
+                        .iter()
+                        .any(|m| m.user_id.as_str() == user),
+                    IndexKey::UserName(_) | IndexKey::Email(_) => false,
+                })
+                .cloned()
+                .collect()
+        })
     }
 
     async fn update_group(
@@ -703,16 +764,11 @@ impl GroupStore for MemoryStore {
     async fn page_groups(
         &self,
         tenant: &TenantId,
-        skip: usize,
+        start: &PageStart,
         take: usize,
-    ) -> Result<Vec<Group>, StoreError> {
+    ) -> Result<Page<Group>, StoreError> {
         let all = self.live_groups(tenant, "page_groups")?;
-        Ok(sorted_page(
-            all,
-            |g| fold(text(&g.doc, "displayName").unwrap_or_default()),
-            skip,
-            take,
-        ))
+        sorted_page(all, display_name, |g| g.id.to_string(), start, take)
     }
 
     async fn all_groups(
@@ -724,12 +780,10 @@ impl GroupStore for MemoryStore {
         let all = self.live_groups(tenant, "all_groups")?;
         let count = all.len();
         Ok((count <= max).then(|| {
-            sorted_page(
-                all,
-                |g| fold(text(&g.doc, "displayName").unwrap_or_default()),
-                0,
-                count,
-            )
+            sorted(all, display_name, |g| g.id.to_string())
+                .into_iter()
+                .map(|(_, g)| g)
+                .collect()
         }))
     }
 }

@@ -178,3 +178,22 @@ mod tests {
         assert!(written.get("default_project_role").is_none());
     }
 }
+
+/// Where a page of a tenant's users or groups, in name order, starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageStart {
+    /// After skipping this many (`startIndex - 1`).
+    Offset(usize),
+    /// After the position a previous page ended at ([`Page::next`]), as the store wrote it.
+    After(String),
+}
+
+/// A page of records in name order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Where the next page starts, when more may follow: an opaque position of the store (it
+    /// checks a position it is given back, so a client's cursor cannot reach outside its
+    /// tenant).
+    pub next: Option<String>,
+}

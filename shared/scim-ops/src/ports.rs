@@ -21,7 +21,7 @@ use scim_core::ids::{ResourceId, TenantId};
 use scim_core::patch::MemberDelta;
 
 use crate::error::StoreError;
-use crate::model::{AuditRecord, Change, Group, Member, Principal, Refusal, User};
+use crate::model::{AuditRecord, Change, Group, Member, Page, PageStart, Principal, Refusal, User};
 
 /// Users.
 pub trait UserStore: Send + Sync {
@@ -83,19 +83,21 @@ pub trait UserStore: Send + Sync {
         change: Change<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// How many users the tenant has.
+    /// How many users the tenant has, without reading them (the store keeps the count).
     fn count_users(
         &self,
         tenant: &TenantId,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
-    /// Up to `take` users after skipping `skip`, in userName order (case-insensitive).
+    /// Up to `take` users from `start`, in userName order (case-insensitive). Costs the page,
+    /// not the offset, when the offset is where an earlier page ended (sequential paging).
+    /// `InvalidPosition` for a position this store did not issue.
     fn page_users(
         &self,
         tenant: &TenantId,
-        skip: usize,
+        start: &PageStart,
         take: usize,
-    ) -> impl Future<Output = Result<Vec<User>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Page<User>, StoreError>> + Send;
 
     /// Every user of the tenant, or `None` when there are more than `max`.
     fn all_users(
@@ -139,7 +141,17 @@ pub trait GroupStore: Send + Sync {
         id: &ResourceId,
     ) -> impl Future<Output = Result<Vec<Member>, StoreError>> + Send;
 
-    /// The groups an index answers for `key` (`id`, `displayName`, `externalId`).
+    /// Which of `users` are members of the group (reads, never writes; at most one read per
+    /// 100 users).
+    fn members_among(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+        users: &[ResourceId],
+    ) -> impl Future<Output = Result<Vec<ResourceId>, StoreError>> + Send;
+
+    /// The groups an index answers for `key` (`id`, `displayName`, `externalId`, and a member's
+    /// id from the user's own group list).
     fn find_groups(
         &self,
         tenant: &TenantId,
@@ -166,18 +178,20 @@ pub trait GroupStore: Send + Sync {
         change: Change<'_>,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
+    /// How many groups the tenant has, without reading them.
     fn count_groups(
         &self,
         tenant: &TenantId,
     ) -> impl Future<Output = Result<usize, StoreError>> + Send;
 
-    /// Up to `take` groups after skipping `skip`, in displayName order (case-insensitive).
+    /// Up to `take` groups from `start`, in displayName order (case-insensitive); as
+    /// [`UserStore::page_users`].
     fn page_groups(
         &self,
         tenant: &TenantId,
-        skip: usize,
+        start: &PageStart,
         take: usize,
-    ) -> impl Future<Output = Result<Vec<Group>, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Page<Group>, StoreError>> + Send;
 
     fn all_groups(
         &self,

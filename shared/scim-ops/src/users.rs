@@ -10,15 +10,16 @@
 use scim_core::codec;
 use scim_core::filter::IndexKey;
 use scim_core::ids::ResourceId;
-use scim_core::list::{list_response, ListQuery, Projection, MAX_FILTER_SCAN};
+use scim_core::list::{ListQuery, Projection, MAX_FILTER_SCAN};
 use scim_core::patch::PatchRequest;
 use scim_core::schema::{ResourceKind, ResourceSchema};
 use scim_core::{PlatformRole, ScimError};
 use serde_json::Value;
 
 use crate::error::StoreError;
-use crate::model::User;
+use crate::model::{Page, User};
 use crate::operation::{Ctx, Outcome, Resource, UserOperation};
+use crate::paging::Paging;
 use crate::ports::UserStore;
 use crate::render;
 use crate::write::{stale, Attempts, Precondition};
@@ -291,62 +292,52 @@ impl<S: UserStore> Operations<S> {
 
     async fn list_users(&self, ctx: &Ctx<'_>, query: &ListQuery) -> Result<Outcome, ScimError> {
         let tenant = ctx.tenant();
+        let paging = Paging::of(query)?;
         let render = |u: &User| render::user(u, self.user_schema(), ctx.base_url);
-        let (total, page): (usize, Vec<Value>) =
-            match query.filter.as_ref().and_then(|f| f.index_key()) {
-                Some(IndexKey::DisplayName(_)) => {
-                    return Err(ScimError::invalid_filter(
-                        "displayName is not indexed for users.",
-                    ))
-                }
-                Some(key) => {
-                    let mut found: Vec<Value> = self
-                        .store
-                        .find_users(tenant, &key)
-                        .await?
-                        .iter()
-                        .map(render)
-                        .collect();
-                    found.sort_by(|a, b| a["userName"].as_str().cmp(&b["userName"].as_str()));
-                    query.page_in_memory(found, |v| v)
-                }
-                None if !query.pages_in_index_order(Some("userName")) => {
-                    let all = self
-                        .store
-                        .all_users(tenant, MAX_FILTER_SCAN)
-                        .await?
-                        .ok_or_else(|| {
-                            ScimError::too_many(format!(
-                                "This filter or sort needs more than {MAX_FILTER_SCAN} users \
-                                 examined; filter on userName, externalId, id or emails instead."
-                            ))
-                        })?;
-                    query.page_in_memory(all.iter().map(render).collect(), |v| v)
-                }
-                None => {
-                    let total = self.store.count_users(tenant).await?;
-                    let page = if query.count == 0 || query.start_index > total {
-                        Vec::new()
-                    } else {
-                        self.store
-                            .page_users(tenant, query.start_index.saturating_sub(1), query.count)
-                            .await?
-                            .iter()
-                            .map(render)
-                            .collect()
-                    };
-                    (total, page)
-                }
-            };
-        let resources = page
-            .into_iter()
-            .map(|r| query.projection.apply(r))
-            .collect();
-        Ok(Outcome::List(list_response(
-            total,
-            query.start_index,
-            resources,
-        )))
+        let listed = match query.filter.as_ref().and_then(|f| f.index_key()) {
+            Some(IndexKey::DisplayName(_)) => {
+                return Err(ScimError::invalid_filter(
+                    "displayName is not indexed for users.",
+                ))
+            }
+            Some(key) => {
+                let mut found: Vec<Value> = self
+                    .store
+                    .find_users(tenant, &key)
+                    .await?
+                    .iter()
+                    .map(render)
+                    .collect();
+                found.sort_by(|a, b| a["userName"].as_str().cmp(&b["userName"].as_str()));
+                paging.in_memory(query, found, |v| v)?
+            }
+            None if !query.pages_in_index_order(Some("userName")) => {
+                let all = self
+                    .store
+                    .all_users(tenant, MAX_FILTER_SCAN)
+                    .await?
+                    .ok_or_else(|| {
+                        ScimError::too_many(format!(
+                            "This filter or sort needs more than {MAX_FILTER_SCAN} users \
+                             examined; filter on userName, externalId, id or emails instead."
+                        ))
+                    })?;
+                paging.in_memory(query, all.iter().map(render).collect(), |v| v)?
+            }
+            None => {
+                let total = self.store.count_users(tenant).await?;
+                let page = match paging.store_start(query, total)? {
+                    Some(start) => self.store.page_users(tenant, &start, query.count).await?,
+                    None => Page {
+                        items: Vec::new(),
+                        next: None,
+                    },
+                };
+                paging.store_page(total, page.items.iter().map(render).collect(), page.next)
+            }
+        };
+        let listed = listed.map(|r| query.projection.apply(r));
+        Ok(Outcome::List(paging.response(query, listed)))
     }
 }
 

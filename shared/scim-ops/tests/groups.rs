@@ -744,23 +744,79 @@ async fn list_pages_in_display_name_order() {
 }
 
 #[tokio::test]
-async fn list_renders_members_unless_excluded() {
+async fn list_pages_never_read_or_carry_members() {
     let h = Harness::new();
-    let (_, ann, ben) = four_groups(&h).await;
-    let all = h.list_groups(&[("count", "1")]).await.unwrap();
-    assert_eq!(all["Resources"][0]["displayName"], "alpha");
-    assert_eq!(member_values(&all["Resources"][0]), sorted(&[&ann, &ben]));
+    four_groups(&h).await;
+    for params in [
+        vec![("count", "2")],
+        vec![("attributes", "members,displayName")],
+        vec![("filter", "displayName sw \"a\"")],
+        vec![("filter", "displayName eq \"alpha\"")],
+    ] {
+        let page = h.list_groups(&params).await.unwrap();
+        assert!(page["totalResults"].as_u64().unwrap() > 0, "{params:?}");
+        for group in page["Resources"].as_array().unwrap() {
+            assert!(group.get("members").is_none(), "{params:?}: {group}");
+        }
+    }
+    assert_eq!(h.store().count("group_members"), 0, "no member list read");
+}
 
-    let before = h.store().count("group_members");
-    let slim = h
-        .list_groups(&[("excludedAttributes", "members")])
+#[tokio::test]
+async fn cursor_paging_walks_every_group_once_and_refuses_forged_cursors() {
+    let h = Harness::new();
+    four_groups(&h).await;
+    let mut names = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..10 {
+        let page = h
+            .list_groups(&[("cursor", cursor.as_str()), ("count", "3")])
+            .await
+            .unwrap();
+        assert_eq!(page["totalResults"], 4);
+        assert!(page.get("startIndex").is_none(), "{page}");
+        names.extend(listed(&page, "displayName"));
+        match page["nextCursor"].as_str() {
+            Some(next) => cursor = next.to_string(),
+            None => break,
+        }
+    }
+    assert_eq!(names, ["alpha", "Bravo", "Charlie", "Delta"]);
+
+    // A filtered (in-memory) answer pages by cursor too.
+    let first = h
+        .list_groups(&[
+            ("cursor", ""),
+            ("count", "1"),
+            ("filter", "displayName ne \"x\""),
+        ])
         .await
         .unwrap();
-    assert_eq!(slim["totalResults"], 4);
-    for group in slim["Resources"].as_array().unwrap() {
-        assert!(group.get("members").is_none(), "{group}");
+    let next = first["nextCursor"].as_str().unwrap().to_string();
+    let second = h
+        .list_groups(&[
+            ("cursor", next.as_str()),
+            ("count", "1"),
+            ("filter", "displayName ne \"x\""),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(listed(&second, "displayName"), [json!("Bravo")]);
+
+    for forged in ["not-base64!", "b2xk", "eA"] {
+        let err = h.list_groups(&[("cursor", forged)]).await.unwrap_err();
+        assert_eq!(
+            err.scim_type().map(|t| t.as_str()),
+            Some("invalidCursor"),
+            "{forged}"
+        );
     }
-    assert_eq!(h.store().count("group_members"), before, "no member read");
+    // A cursor of a filtered answer used for an unfiltered one.
+    let err = h
+        .list_groups(&[("cursor", next.as_str())])
+        .await
+        .unwrap_err();
+    assert_eq!(err.scim_type().map(|t| t.as_str()), Some("invalidCursor"));
 }
 
 #[tokio::test]
@@ -806,6 +862,20 @@ async fn members_value_eq_finds_the_groups_of_a_user() {
         .await
         .unwrap();
     assert_eq!(none["totalResults"], 0);
+
+    // From the user's own group list: no group's member list is read, nothing is scanned,
+    // also when joined with another condition.
+    let both = format!("members.value eq \"{ben}\" and displayName sw \"b\"");
+    let found = h.list_groups(&[("filter", both.as_str())]).await.unwrap();
+    assert_eq!(listed_ids(&found), vec![ids[3].clone()]);
+    assert_eq!(h.store().count("group_members"), 0, "no member list read");
+    assert_eq!(h.store().count("all_groups"), 0, "no scan");
+    // Any other use of members would need every group's members: refused.
+    let err = h
+        .list_groups(&[("filter", format!("members.value ne \"{ann}\"").as_str())])
+        .await
+        .unwrap_err();
+    assert_eq!(err.scim_type().map(|t| t.as_str()), Some("invalidFilter"));
 }
 
 #[tokio::test]
@@ -859,4 +929,47 @@ async fn another_tenant_lists_no_groups() {
         .unwrap(),
     );
     assert_eq!(listed["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn a_large_change_of_no_ops_writes_nothing_and_keeps_the_etag() {
+    let h = Harness::new();
+    let (ann, _, _) = three_users(&h).await;
+    let group = h.create_group("Eng", &[&ann]).await;
+    let before = h.stored_group(&group).await;
+    // 60 ids that are no members (more than one write's worth), and a member re-added.
+    let strangers: Vec<serde_json::Value> = (0..60)
+        .map(|_| json!({"value": uuid::Uuid::new_v4().to_string()}))
+        .collect();
+    h.patch_group(
+        &group,
+        patch_body(json!([
+            {"op": "remove", "path": "members", "value": strangers},
+            {"op": "add", "path": "members", "value": [{"value": ann}]},
+        ])),
+    )
+    .await
+    .unwrap();
+    assert_eq!(h.store().count("members_among"), 1, "one read of the named");
+    assert_eq!(h.store().count("update_group"), 0, "no write");
+    assert_eq!(h.stored_group(&group).await.version, before.version);
+    assert_eq!(h.stored_members(&group).await, vec![ann.clone()]);
+}
+
+#[tokio::test]
+async fn a_patch_naming_too_many_members_is_refused_before_any_read() {
+    let h = Harness::new();
+    let group = h.create_group("Eng", &[]).await;
+    let many: Vec<serde_json::Value> = (0..=scim_ops::groups::MAX_MEMBERS_PER_REQUEST)
+        .map(|n| json!({"value": format!("00000000-0000-4000-8000-{n:012x}")}))
+        .collect();
+    let err = h
+        .patch_group(
+            &group,
+            patch_body(json!([{"op": "remove", "path": "members", "value": many}])),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.scim_type().map(|t| t.as_str()), Some("tooMany"));
+    assert_eq!(h.store().count("members_among"), 0);
 }

@@ -8,8 +8,8 @@ use scim_core::ids::{ResourceId, TenantId};
 use scim_core::patch::MemberDelta;
 use scim_core::{PlatformRole, ProjectRole};
 use scim_ops::{
-    Change, Group, GroupStore, RateCounter, Refusal, StoreError, TokenStore, UniqueAttribute, User,
-    UserStore,
+    Change, Group, GroupStore, PageStart, RateCounter, Refusal, StoreError, TokenStore,
+    UniqueAttribute, User, UserStore,
 };
 use serde_json::{json, Value};
 
@@ -90,56 +90,176 @@ fn run<T>(future: impl std::future::Future<Output = T>) -> T {
         .block_on(future)
 }
 
+/// The GSI1 key a page of users ends at: user `n`'s.
+fn user_page_key(n: usize) -> Value {
+    json!({
+        "pk": {"S": keys::user_pk(&tenant(), &id(n))}, "sk": {"S": keys::USER_SK},
+        "gsi1pk": {"S": keys::users_gsi(&tenant())}, "gsi1sk": {"S": format!("u{n}")},
+    })
+}
+
+fn position_item(position: &str, expires_at: i64) -> Value {
+    json!({"Item": {
+        "pk": {"S": keys::paging_pk(&tenant())}, "sk": {"S": "USERS#5"},
+        "type": {"S": items::PAGE_POSITION}, "position": {"S": position},
+        "expires_at": {"N": expires_at.to_string()},
+    }})
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 #[test]
-fn an_offset_page_counts_its_way_to_the_offset_then_reads_only_what_is_missing() {
-    let (store, fake) = Fake::store(|_, body| {
-        let limit = body["Limit"].as_u64().unwrap();
-        if body["Select"] == "COUNT" {
+fn an_offset_page_nobody_ended_at_counts_its_way_there_and_remembers_where_it_ends() {
+    let (store, fake) = Fake::store(|op, body| match op {
+        "GetItem" | "PutItem" => ok(json!({})),
+        _ if body["Select"] == "COUNT" => {
             // Three of the five to skip, then the other two.
+            let limit = body["Limit"].as_u64().unwrap();
             let count = limit.min(3);
-            return ok(
-                json!({"Count": count, "LastEvaluatedKey": wire_key("k", &format!("c{limit}"))}),
-            );
+            ok(json!({"Count": count, "LastEvaluatedKey": wire_key("k", &format!("c{limit}"))}))
         }
-        ok(json!({"Count": 2, "Items": [user_wire(1), user_wire(2)],
-                  "LastEvaluatedKey": wire_key("k", "i")}))
+        _ => ok(json!({"Count": 2, "Items": [user_wire(1), user_wire(2)],
+                       "LastEvaluatedKey": user_page_key(2)})),
     });
-    let page = run(store.page_users(&tenant(), 5, 3)).unwrap();
+    let page = run(store.page_users(&tenant(), &PageStart::Offset(5), 3)).unwrap();
     // The fake ignores Limit and answers two items a page: the loop asks only for what is
     // still missing (3, then 1) and keeps whatever comes.
-    assert_eq!(page.len(), 4);
+    assert_eq!(page.items.len(), 4);
+    assert_eq!(page.next.as_deref(), Some(format!("{} u2", id(2)).as_str()));
+    assert_eq!(
+        fake.ops(),
+        ["GetItem", "Query", "Query", "Query", "Query", "PutItem"]
+    );
     let calls = fake.calls();
-    let limits: Vec<u64> = calls
+    let queries: Vec<_> = calls.iter().filter(|c| c.op == "Query").collect();
+    let limits: Vec<u64> = queries
         .iter()
         .map(|c| c.body["Limit"].as_u64().unwrap())
         .collect();
     assert_eq!(limits, [5, 2, 3, 1]);
-    assert_eq!(calls[0].body.get("ExclusiveStartKey"), None);
-    assert_eq!(calls[1].body["ExclusiveStartKey"]["sk"]["S"], "c5");
-    assert_eq!(calls[2].body["ExclusiveStartKey"]["sk"]["S"], "c2");
-    assert_eq!(calls[3].body["ExclusiveStartKey"]["sk"]["S"], "i");
-    assert!(calls.iter().all(|c| c.body["IndexName"] == "gsi1"));
+    assert_eq!(queries[0].body.get("ExclusiveStartKey"), None);
+    assert_eq!(queries[1].body["ExclusiveStartKey"]["sk"]["S"], "c5");
+    assert_eq!(queries[2].body["ExclusiveStartKey"]["sk"]["S"], "c2");
+    assert!(queries.iter().all(|c| c.body["IndexName"] == "gsi1"));
+    let remembered = &calls[5].body["Item"];
+    assert_eq!(remembered["sk"]["S"], "USERS#9", "offset 5 + 4 read");
+    assert_eq!(remembered["position"]["S"], format!("{} u2", id(2)));
 }
 
 #[test]
-fn an_offset_past_the_end_is_one_count_query() {
-    let (store, fake) = Fake::store(|_, _| ok(json!({"Count": 2})));
-    assert!(run(store.page_groups(&tenant(), 10, 5)).unwrap().is_empty());
-    assert_eq!(fake.ops(), ["Query"]);
+fn an_offset_page_an_earlier_page_ended_at_reads_only_the_page() {
+    let (store, fake) = Fake::store(|op, _| match op {
+        "GetItem" => ok(position_item(&format!("{} u7", id(7)), now() + 60)),
+        "PutItem" => ok(json!({})),
+        _ => ok(
+            json!({"Count": 3, "Items": [user_wire(8), user_wire(9), user_wire(10)],
+                       "LastEvaluatedKey": user_page_key(10)}),
+        ),
+    });
+    let page = run(store.page_users(&tenant(), &PageStart::Offset(5), 3)).unwrap();
+    assert_eq!(page.items.len(), 3);
+    assert_eq!(fake.ops(), ["GetItem", "Query", "PutItem"]);
+    let calls = fake.calls();
+    assert!(calls[1].body.get("Select").is_none(), "no counting");
+    let start = &calls[1].body["ExclusiveStartKey"];
+    assert_eq!(start["pk"]["S"], keys::user_pk(&tenant(), &id(7)));
+    assert_eq!(start["gsi1pk"]["S"], keys::users_gsi(&tenant()));
+    assert_eq!(start["gsi1sk"]["S"], "u7");
+    assert_eq!(calls[2].body["Item"]["sk"]["S"], "USERS#8");
+}
+
+#[test]
+fn an_expired_page_position_is_not_used() {
+    let (store, fake) = Fake::store(|op, body| match op {
+        "GetItem" => ok(position_item(&format!("{} u7", id(7)), now() - 1)),
+        _ if body["Select"] == "COUNT" => ok(json!({"Count": 2})),
+        _ => ok(json!({})),
+    });
+    let page = run(store.page_users(&tenant(), &PageStart::Offset(5), 3)).unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(fake.ops(), ["GetItem", "Query"]);
+}
+
+#[test]
+fn a_cursor_position_is_rebuilt_inside_the_callers_tenant() {
+    let (store, fake) = Fake::store(|_, _| ok(json!({"Count": 1, "Items": [user_wire(3)]})));
+    let position = PageStart::After(format!("{} u2", id(2)));
+    let page = run(store.page_users(&tenant(), &position, 5)).unwrap();
+    assert_eq!((page.items.len(), page.next), (1, None), "the last page");
+    let start = &fake.calls()[0].body["ExclusiveStartKey"];
+    assert_eq!(start["pk"]["S"], keys::user_pk(&tenant(), &id(2)));
+    assert_eq!(start["gsi1pk"]["S"], keys::users_gsi(&tenant()));
+    assert_eq!(fake.ops(), ["Query"], "a cursor page remembers nothing");
+    for forged in [
+        "no-space".to_string(),
+        "TENANT#other#USER#x u2".to_string(),
+        format!("{} ", id(2)),
+        format!("{} {}", id(2), "x".repeat(2000)),
+    ] {
+        let (store, fake) = Fake::store(|_, _| ok(json!({})));
+        let err = run(store.page_users(&tenant(), &PageStart::After(forged.clone()), 5));
+        assert_eq!(err.unwrap_err(), StoreError::InvalidPosition, "{forged}");
+        assert!(fake.ops().is_empty());
+    }
+}
+
+#[test]
+fn an_offset_past_the_end_is_one_lookup_and_one_count_query() {
+    let (store, fake) = Fake::store(|op, _| match op {
+        "GetItem" => ok(json!({})),
+        _ => ok(json!({"Count": 2})),
+    });
+    let page = run(store.page_groups(&tenant(), &PageStart::Offset(10), 5)).unwrap();
+    assert!(page.items.is_empty());
+    assert_eq!(fake.ops(), ["GetItem", "Query"]);
     let (store, fake) = Fake::store(|_, _| ok(json!({"Count": 0, "Items": []})));
-    assert!(run(store.page_users(&tenant(), 0, 0)).unwrap().is_empty());
+    let page = run(store.page_users(&tenant(), &PageStart::Offset(0), 0)).unwrap();
+    assert!(page.items.is_empty());
     assert!(fake.ops().is_empty(), "nothing to read, no call");
 }
 
 #[test]
-fn counts_follow_every_page() {
-    let (store, fake) = Fake::store(|_, body| match body.get("ExclusiveStartKey") {
-        None => ok(json!({"Count": 7, "LastEvaluatedKey": wire_key("k", "1")})),
-        Some(_) => ok(json!({"Count": 4})),
+fn totals_are_one_query_of_the_count_shards_whatever_the_tenants_size() {
+    let (store, fake) = Fake::store(|_, _| {
+        ok(json!({"Count": 3, "Items": [
+            {"n": {"N": "7000"}}, {"n": {"N": "4"}}, {"n": {"N": "-1"}},
+        ]}))
     });
-    assert_eq!(run(store.count_users(&tenant())).unwrap(), 11);
-    assert_eq!(fake.ops(), ["Query", "Query"]);
-    assert!(fake.calls().iter().all(|c| c.body["Select"] == "COUNT"));
+    assert_eq!(run(store.count_users(&tenant())).unwrap(), 7003);
+    assert_eq!(fake.ops(), ["Query"]);
+    let q = &fake.calls()[0].body;
+    assert_eq!(
+        q["ExpressionAttributeValues"][":pk"]["S"],
+        keys::counts_pk(&tenant())
+    );
+    assert_eq!(q["ExpressionAttributeValues"][":kind"]["S"], "USERS#");
+    assert_eq!(q["ConsistentRead"], true);
+}
+
+#[test]
+fn creates_and_deletes_move_the_count_in_their_own_transaction() {
+    let (store, fake) = Fake::store(|_, _| ok(json!({})));
+    run(store.create_user(&tenant(), &user(1, json!({"userName": "u1"})))).unwrap();
+    run(store.delete_user(&tenant(), &user(1, json!({"userName": "u1"})), CHANGE)).unwrap();
+    assert_eq!(fake.ops(), ["TransactWriteItems", "TransactWriteItems"]);
+    let adds: Vec<String> = fake
+        .calls()
+        .iter()
+        .map(|c| {
+            let counted: Vec<Value> = transact_items(c)
+                .into_iter()
+                .filter(|i| i["Update"]["Key"]["pk"]["S"] == keys::counts_pk(&tenant()).as_str())
+                .collect();
+            assert_eq!(counted.len(), 1, "one count write per transaction");
+            counted[0]["Update"]["ExpressionAttributeValues"][":d"]["N"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(adds, ["1", "-1"]);
 }
 
 #[test]
@@ -238,8 +358,10 @@ fn a_user_create_is_one_transaction_and_stores_the_records_active_flag() {
     let items = transact_items(&calls[0]);
     let pks: Vec<&str> = items
         .iter()
-        .map(|i| i["Put"]["Item"]["pk"]["S"].as_str().unwrap())
+        .filter_map(|i| i["Put"]["Item"]["pk"]["S"].as_str())
         .collect();
+    let count = &items[items.len() - 1]["Update"];
+    assert_eq!(count["Key"]["pk"]["S"], keys::counts_pk(&tenant()));
     assert_eq!(
         pks,
         [
@@ -324,7 +446,8 @@ fn a_group_created_with_members_that_fit_is_one_transaction() {
     ))
     .unwrap();
     assert_eq!(fake.ops(), ["TransactWriteItems"]);
-    assert_eq!(transact_items(&fake.calls()[0]).len(), 2 + 2 * 10);
+    // The group, its name guard, the tenant's group count and ten member pairs.
+    assert_eq!(transact_items(&fake.calls()[0]).len(), 3 + 2 * 10);
     assert_eq!(stored.version, 1);
 }
 
@@ -339,8 +462,8 @@ fn a_group_created_with_more_members_checks_them_first_and_bumps_per_extra_trans
         CHANGE,
     ))
     .unwrap();
-    // 160 members: checked in two BatchGetItems; 48 beside the group and its two guards, then
-    // 49 + 49 + 14, each with the group's version bump.
+    // 160 members: checked in two BatchGetItems; 48 beside the group, its two guards and the
+    // count, then 49 + 49 + 14, each with the group's version bump.
     assert_eq!(
         fake.ops(),
         [
@@ -356,12 +479,12 @@ fn a_group_created_with_more_members_checks_them_first_and_bumps_per_extra_trans
         .iter()
         .map(|c| transact_items(c).len())
         .collect();
-    assert_eq!(sizes, [3 + 2 * 48, 1 + 2 * 49, 1 + 2 * 49, 1 + 2 * 14]);
+    assert_eq!(sizes, [4 + 2 * 48, 1 + 2 * 49, 1 + 2 * 49, 1 + 2 * 14]);
     let bump = &transact_items(&fake.calls()[3])[0]["Update"];
     assert_eq!(bump["Key"]["pk"]["S"], keys::group_pk(&tenant(), &id(999)));
     assert_eq!(stored.version, 4);
 
-    // Without an externalId, 49 fit beside the group.
+    // Without an externalId, 48 fit beside the group, its name guard and the count.
     let (store, fake) = Fake::store(users_exist(&[]));
     let stored = run(store.create_group(
         &tenant(),
@@ -378,7 +501,7 @@ fn a_group_created_with_more_members_checks_them_first_and_bumps_per_extra_trans
         .iter()
         .map(|c| transact_items(c).len())
         .collect();
-    assert_eq!(sizes, [2 + 2 * 49, 1 + 2 * 11]);
+    assert_eq!(sizes, [3 + 2 * 48, 1 + 2 * 12]);
     assert_eq!(stored.version, 2);
 }
 
@@ -405,7 +528,8 @@ fn a_membership_patch_keeps_its_transaction_shape() {
     };
     let g = group(json!({"displayName": "Eng"}));
     run(store.update_group(&tenant(), &g, None, &delta, CHANGE)).unwrap();
-    // 49 beside the version bump, then 50 a transaction.
+    // 49 beside the version bump, then 49 a transaction, each bumping the version again (so
+    // none lands on a deleted group).
     assert_eq!(
         fake.ops(),
         [
@@ -420,7 +544,11 @@ fn a_membership_patch_keeps_its_transaction_shape() {
         .iter()
         .map(|c| transact_items(c).len())
         .collect();
-    assert_eq!(sizes, [1 + 2 * 49, 2 * 50, 2 * 21]);
+    assert_eq!(sizes, [1 + 2 * 49, 1 + 2 * 49, 1 + 2 * 22]);
+    for call in &fake.calls()[3..] {
+        let bump = &transact_items(call)[0]["Update"];
+        assert_eq!(bump["Key"]["pk"]["S"], keys::group_pk(&tenant(), &id(999)));
+    }
 
     let (store, fake) = Fake::store(users_exist(&[]));
     let small = MemberDelta {
@@ -541,13 +669,13 @@ fn a_user_delete_sends_full_transactions_then_the_marker_with_the_last() {
     assert_eq!(fake.ops(), ["TransactWriteItems", "TransactWriteItems"]);
     let calls = fake.calls();
     let (first, last) = (transact_items(&calls[0]), transact_items(&calls[1]));
-    // The userName guard, one email and 150 memberships, then the marker.
-    assert_eq!((first.len(), last.len()), (99, 1 + 1 + 150 - 99 + 1));
+    // The userName guard, one email and 150 memberships, then the marker and the count.
+    assert_eq!((first.len(), last.len()), (100, 1 + 1 + 150 - 100 + 2));
     assert_eq!(
         first[0]["Delete"]["Key"]["pk"]["S"],
         "TENANT#acme#UNIQUE#USERNAME#ann"
     );
-    let marker = &last[last.len() - 1]["Update"];
+    let marker = &last[last.len() - 2]["Update"];
     assert_eq!(marker["Key"]["pk"]["S"], keys::user_pk(&tenant(), &id(1)));
     assert_eq!(marker["ExpressionAttributeValues"][":v"]["N"], "1");
 }
@@ -566,8 +694,10 @@ fn a_group_delete_removes_members_in_parallel_then_leaves_a_marker() {
             })
         })
         .collect();
+    let mut partition = vec![wire(&GroupItem::from_record(&tenant(), &g))];
+    partition.extend(members);
     let (store, fake) = Fake::store(move |op, _| match op {
-        "Query" => ok(json!({"Count": members.len(), "Items": members})),
+        "Query" => ok(json!({"Count": partition.len(), "Items": partition})),
         _ => ok(json!({})),
     });
     run(store.delete_group(&tenant(), &g, CHANGE)).unwrap();
@@ -577,11 +707,42 @@ fn a_group_delete_removes_members_in_parallel_then_leaves_a_marker() {
     let last = sizes.pop();
     sizes.sort_unstable();
     assert_eq!(sizes, [40, 100, 100]);
-    assert_eq!(last, Some(3), "the marker and both guards");
+    assert_eq!(last, Some(4), "the marker, both guards and the count");
     let final_items = transact_items(&calls[calls.len() - 1]);
     assert_eq!(final_items[0]["Update"]["Key"]["pk"]["S"], gpk);
     assert_eq!(
         final_items[2]["Delete"]["Key"]["pk"]["S"],
         "TENANT#acme#UNIQUE#GROUPEXTID#G-1"
+    );
+    let marker = &final_items[0]["Update"];
+    assert!(marker["ConditionExpression"]
+        .as_str()
+        .unwrap()
+        .contains("version = :v"));
+    assert_eq!(marker["ExpressionAttributeValues"][":v"]["N"], "1");
+}
+
+#[test]
+fn a_group_delete_that_loses_a_race_with_a_member_add_reads_the_members_again() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let g = group(json!({"displayName": "Eng"}));
+    let markers = AtomicUsize::new(0);
+    let (store, fake) = Fake::store(move |op, body| match op {
+        "Query" => ok(json!({"Count": 1, "Items": [wire(&GroupItem::from_record(&tenant(), &g))]})),
+        "TransactWriteItems" if body.to_string().contains("deleted_at") => {
+            // The first marker finds the version moved: a member was added meanwhile.
+            if markers.fetch_add(1, Ordering::SeqCst) == 0 {
+                cancelled(&["ConditionalCheckFailed", "None", "None"])
+            } else {
+                ok(json!({}))
+            }
+        }
+        _ => ok(json!({})),
+    });
+    let g = group(json!({"displayName": "Eng"}));
+    run(store.delete_group(&tenant(), &g, CHANGE)).unwrap();
+    assert_eq!(
+        fake.ops(),
+        ["Query", "TransactWriteItems", "Query", "TransactWriteItems"]
     );
 }

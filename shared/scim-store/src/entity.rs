@@ -4,6 +4,7 @@
 
 use scim_core::filter::IndexKey;
 use scim_core::ids::{ResourceId, TenantId};
+use scim_ops::{Page, PageStart};
 use serde::de::DeserializeOwned;
 
 use crate::error::StoreError;
@@ -20,6 +21,8 @@ pub(crate) trait Entity: DeserializeOwned + Send + 'static {
     const SK: &'static str;
     /// The guard of its externalId.
     const EXTERNAL_ID: Unique;
+    /// Its name in count and page-position keys.
+    const KIND: &'static str;
 
     fn pk(tenant: &TenantId, id: &ResourceId) -> String;
     /// Its GSI1 partition (name order).
@@ -34,6 +37,7 @@ impl Entity for UserItem {
     type Record = scim_ops::User;
     const SK: &'static str = keys::USER_SK;
     const EXTERNAL_ID: Unique = Unique::UserExternalId;
+    const KIND: &'static str = "USERS";
 
     fn pk(tenant: &TenantId, id: &ResourceId) -> String {
         keys::user_pk(tenant, id)
@@ -59,6 +63,7 @@ impl Entity for GroupItem {
     type Record = scim_ops::Group;
     const SK: &'static str = keys::GROUP_SK;
     const EXTERNAL_ID: Unique = Unique::GroupExternalId;
+    const KIND: &'static str = "GROUPS";
 
     fn pk(tenant: &TenantId, id: &ResourceId) -> String {
         keys::group_pk(tenant, id)
@@ -140,22 +145,18 @@ impl Store {
         }
     }
 
-    /// How many (not deleted) resources of this kind the tenant has.
-    pub(crate) async fn count_live<E: Entity>(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<usize, StoreError> {
-        self.count_gsi1(&E::gsi(tenant)).await
-    }
-
-    /// Up to `take` records after skipping `skip`, in name order.
+    /// A page of records in name order (see [`Store::page_gsi1`]).
     pub(crate) async fn page_records<E: Entity>(
         &self,
         tenant: &TenantId,
-        skip: usize,
+        start: &PageStart,
         take: usize,
-    ) -> Result<Vec<E::Record>, StoreError> {
-        records(self.page_gsi1::<E>(&E::gsi(tenant), skip, take).await?)
+    ) -> Result<Page<E::Record>, StoreError> {
+        let page = self.page_gsi1::<E>(tenant, start, take).await?;
+        Ok(Page {
+            items: records(page.items)?,
+            next: page.next,
+        })
     }
 
     /// Every record of this kind, or `None` when there are more than `max`.

@@ -6,15 +6,17 @@ use std::collections::HashMap;
 use scim_core::filter::IndexKey;
 use scim_core::ids::{ResourceId, TenantId};
 use scim_core::patch::MemberDelta;
-use scim_ops::{Change, Group, GroupStore, Member};
+use scim_ops::{Change, Group, GroupStore, Member, Page, PageStart};
 
+use crate::counts::count_change;
 use crate::entity::records;
+use crate::entity::Entity;
 use crate::error::StoreError;
 use crate::guards::{Writes, NOT_EXISTS};
-use crate::items::{GroupItem, MembershipItem};
+use crate::items::{GroupItem, MembershipItem, UserItem};
 use crate::keys::{self, Unique};
-use crate::members::{bump_version, MemberOp, Membership, Rest};
-use crate::store::{from_item, key, n, s, to_item, tx, Item, Store, TransactError};
+use crate::members::{bump_version, Head, MemberOp, Membership};
+use crate::store::{from_item, key, n, s, to_item, tx, Item, Store};
 
 impl Writes<'_> {
     /// The guard writes of a group whose item changes from `before` to `after` (either absent:
@@ -42,6 +44,9 @@ impl Writes<'_> {
         )
     }
 }
+
+/// How often a group delete reads the members again when members keep arriving meanwhile.
+const DELETE_ATTEMPTS: usize = 4;
 
 fn membership(tenant: &TenantId, group: &Group) -> Membership {
     Membership {
@@ -72,6 +77,12 @@ impl GroupStore for Store {
         let mut head = Writes::new(self.table.as_ref());
         head.push(tx::put(head.table(), to_item(&item)?, Some(NOT_EXISTS))?);
         head.move_group_guards(tenant, &item.id, None, Some(&item))?;
+        head.push(count_change::<GroupItem>(
+            head.table(),
+            tenant,
+            &group.id,
+            1,
+        )?);
         let mut seen = std::collections::BTreeSet::new();
         let ops: Vec<MemberOp> = members
             .iter()
@@ -82,8 +93,8 @@ impl GroupStore for Store {
             .write_members(
                 &membership(tenant, group),
                 head,
+                Head::Required,
                 ops,
-                Rest::BumpEach,
                 change,
             )
             .await?;
@@ -146,12 +157,49 @@ impl GroupStore for Store {
         items.into_iter().map(Member::try_from).collect()
     }
 
+    /// `members.value eq` reads the user's own group list (one GetItem), then those groups
+    /// (BatchGetItem, 100 a call): never a Query per group.
     async fn find_groups(
         &self,
         tenant: &TenantId,
-        key: &IndexKey,
+        index: &IndexKey,
     ) -> Result<Vec<Group>, StoreError> {
-        records(self.find_items::<GroupItem>(tenant, key).await?)
+        let IndexKey::Member(user) = index else {
+            return records(self.find_items::<GroupItem>(tenant, index).await?);
+        };
+        let Some(user) = ResourceId::parse(user) else {
+            return Ok(Vec::new());
+        };
+        let Some(user) = self.get_live::<UserItem>(tenant, &user).await? else {
+            return Ok(Vec::new());
+        };
+        let mut groups: Vec<GroupItem> = self
+            .batch_get(user.group_ids.iter().filter_map(|gid| {
+                ResourceId::parse(gid).map(|gid| key(keys::group_pk(tenant, &gid), keys::GROUP_SK))
+            }))
+            .await?;
+        groups.retain(|g| g.is_live(tenant));
+        records(groups)
+    }
+
+    /// The membership items of these users (BatchGetItem, 100 a call).
+    async fn members_among(
+        &self,
+        tenant: &TenantId,
+        id: &ResourceId,
+        users: &[ResourceId],
+    ) -> Result<Vec<ResourceId>, StoreError> {
+        let found: Vec<MembershipItem> = self
+            .batch_get(
+                users
+                    .iter()
+                    .map(|u| key(keys::group_pk(tenant, id), &keys::member_sk(u))),
+            )
+            .await?;
+        found
+            .into_iter()
+            .map(|m| crate::records::stored_id(&m.user_id))
+            .collect()
     }
 
     /// With `after`, the write is conditional on `before.version` and moves the guards;
@@ -169,6 +217,11 @@ impl GroupStore for Store {
     ) -> Result<(), StoreError> {
         let old = GroupItem::from_record(tenant, before);
         let mut head = Writes::new(self.table.as_ref());
+        let head_kind = if after.is_some() {
+            Head::Required
+        } else {
+            Head::BumpOnly
+        };
         match after {
             Some(after) => {
                 let new = GroupItem::from_record(tenant, after);
@@ -188,65 +241,74 @@ impl GroupStore for Store {
             .map(|u| (u.clone(), true))
             .chain(delta.remove.iter().map(|u| (u.clone(), false)))
             .collect();
-        self.write_members(
-            &membership(tenant, before),
-            head,
-            ops,
-            Rest::PairsOnly,
-            change,
-        )
-        .await
-        .map(|_| ())
+        self.write_members(&membership(tenant, before), head, head_kind, ops, change)
+            .await
+            .map(|_| ())
     }
 
     /// Every member leaves (in parallel transactions), then the group becomes a deleted marker
-    /// for the platform and its name is free again. Safe to retry.
+    /// for the platform and its name is free again, conditional on the version read with the
+    /// members: a member added meanwhile moved the version (every member transaction bumps it),
+    /// so the delete reads the members again rather than leave one behind. Safe to retry.
     async fn delete_group(
         &self,
         tenant: &TenantId,
         group: &Group,
         change: Change<'_>,
     ) -> Result<(), StoreError> {
-        let item = GroupItem::from_record(tenant, group);
-        let members: Vec<ResourceId> = self
-            .group_members(tenant, &group.id)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .collect();
-        self.remove_members(&membership(tenant, group), &members, change)
-            .await?;
-        let mut writes = Writes::new(self.table.as_ref());
-        writes.push(tx::update(
-            writes.table(),
-            key(item.pk.clone(), keys::GROUP_SK),
-            "SET deleted_at = :now, last_modified = :now, modified_by = :by, \
-             version = version + :one REMOVE gsi1pk, gsi1sk",
-            Some("attribute_exists(pk) AND attribute_not_exists(deleted_at)"),
-            None,
-            HashMap::from([
-                (":now".to_string(), s(change.at)),
-                (":by".to_string(), s(change.by)),
-                (":one".to_string(), n(1)),
-            ]),
-        )?);
-        writes.move_group_guards(tenant, &item.id, Some(&item), None)?;
-        self.transact(writes.items)
-            .await
-            .map_err(TransactError::into_store_error)
+        for _ in 0..DELETE_ATTEMPTS {
+            let Some((current, members)) = self.get_group_with_members(tenant, &group.id).await?
+            else {
+                return Err(StoreError::VersionConflict);
+            };
+            let item = GroupItem::from_record(tenant, &current);
+            let members: Vec<ResourceId> = members.into_iter().map(|m| m.user_id).collect();
+            self.remove_members(&membership(tenant, &current), &members, change)
+                .await?;
+            let mut writes = Writes::new(self.table.as_ref());
+            writes.push(tx::update(
+                writes.table(),
+                key(item.pk.clone(), keys::GROUP_SK),
+                "SET deleted_at = :now, last_modified = :now, modified_by = :by, \
+                 version = version + :one REMOVE gsi1pk, gsi1sk",
+                Some("version = :v AND attribute_not_exists(deleted_at)"),
+                None,
+                HashMap::from([
+                    (":now".to_string(), s(change.at)),
+                    (":by".to_string(), s(change.by)),
+                    (":one".to_string(), n(1)),
+                    (":v".to_string(), n(current.version)),
+                ]),
+            )?);
+            writes.move_group_guards(tenant, &item.id, Some(&item), None)?;
+            writes.push(count_change::<GroupItem>(
+                writes.table(),
+                tenant,
+                &group.id,
+                -1,
+            )?);
+            match self.transact(writes.items).await {
+                Ok(()) => return Ok(()),
+                // The marker's condition: the group changed (or went) since its members were
+                // read; read again.
+                Err(err) if err.failed_condition() == Some(0) => continue,
+                Err(err) => return Err(err.into_store_error()),
+            }
+        }
+        Err(StoreError::TransactionConflict)
     }
 
     async fn count_groups(&self, tenant: &TenantId) -> Result<usize, StoreError> {
-        self.count_live::<GroupItem>(tenant).await
+        self.count::<GroupItem>(tenant).await
     }
 
     async fn page_groups(
         &self,
         tenant: &TenantId,
-        skip: usize,
+        start: &PageStart,
         take: usize,
-    ) -> Result<Vec<Group>, StoreError> {
-        self.page_records::<GroupItem>(tenant, skip, take).await
+    ) -> Result<Page<Group>, StoreError> {
+        self.page_records::<GroupItem>(tenant, start, take).await
     }
 
     async fn all_groups(

@@ -19,6 +19,8 @@ pub const TENANT: &str = "Tenant";
 pub const TENANT_NAME: &str = "TenantName";
 pub const TOKEN: &str = "Token";
 pub const AUDIT: &str = "Audit";
+pub const COUNT: &str = "Count";
+pub const PAGE_POSITION: &str = "PagePosition";
 
 /// A platform user: the SCIM User resource plus what the platform reads without parsing it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -219,4 +221,18 @@ pub struct AuditItem {
     pub event_id: String,
     /// Epoch seconds after which DynamoDB's TTL removes the item.
     pub expires_at: u64,
+}
+
+/// Where an offset page of a tenant's users or groups ended (see `Store::page_gsi1`); removed by
+/// TTL a few minutes after it was written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PagePositionItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    /// `<id of the page's last item> <its gsi1sk>`.
+    pub position: String,
+    /// Epoch seconds (TTL).
+    pub expires_at: i64,
 }

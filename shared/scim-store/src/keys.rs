@@ -14,6 +14,8 @@
 //! | uniqueness | `TENANT#t#UNIQUE#<ATTR>#value` | `UNIQUE` | | |
 //! | email index | `TENANT#t#EMAIL#lower(email)` | `USER#id` | | |
 //! | audit record | `TENANT#t#AUDIT` | `<at>#<stream event id>` | | |
+//! | resource count (16 shards) | `TENANT#t#COUNTS` | `USERS#<shard>`, `GROUPS#<shard>` | | |
+//! | page position (short-lived) | `TENANT#t#PAGING` | `USERS#<offset>`, `GROUPS#<offset>` | | |
 
 use scim_core::ids::{ResourceId, TenantId};
 use sha2::{Digest, Sha256};
@@ -31,6 +33,9 @@ pub const MEMBER_PREFIX: &str = "MEMBER#";
 /// Longest attribute value embedded verbatim in a key; longer values are hashed so that no
 /// client-supplied value can exceed DynamoDB's key size limits (2048 bytes for a partition key).
 const MAX_VERBATIM: usize = 256;
+
+/// Longest sort key a client can hand back to us (in a cursor's position); DynamoDB's limit.
+pub const MAX_SORT_KEY_LEN: usize = 1024;
 
 /// A value as it appears inside a key: verbatim when short, otherwise its SHA-256.
 pub fn key_part(value: &str) -> String {
@@ -130,6 +135,35 @@ pub fn email_pk(tenant: &TenantId, email: &str) -> String {
 
 pub fn email_sk(user: &ResourceId) -> String {
     format!("USER#{user}")
+}
+
+/// How many items share a tenant's count of one kind: creates and deletes each add to one
+/// shard, so concurrent creates rarely touch the same item.
+pub const COUNT_SHARDS: u8 = 16;
+
+/// The partition holding a tenant's resource counts (read in one Query).
+pub fn counts_pk(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#COUNTS")
+}
+
+/// The count shard of `kind` (`USERS`, `GROUPS`) that resource `id` adds to.
+pub fn count_sk(kind: &str, id: &ResourceId) -> String {
+    let shard = id
+        .as_str()
+        .bytes()
+        .fold(0u8, |acc, b| acc.wrapping_mul(31).wrapping_add(b))
+        % COUNT_SHARDS;
+    format!("{kind}#{shard:02}")
+}
+
+/// The partition of a tenant's remembered page positions (where an offset page ended).
+pub fn paging_pk(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#PAGING")
+}
+
+/// The remembered position of `kind` (`USERS`, `GROUPS`) at `offset`, in name order.
+pub fn paging_sk(kind: &str, offset: usize) -> String {
+    format!("{kind}#{offset}")
 }
 
 /// The partition holding a tenant's audit trail (one item per audited change).

@@ -8,6 +8,7 @@
 pub mod audit;
 #[cfg(test)]
 mod call_tests;
+mod counts;
 mod entity;
 pub mod error;
 #[cfg(test)]

@@ -1,19 +1,66 @@
-//! Reading many items: partition queries, GSI1 lookups, counts and offset pages, all through
-//! one paged Query loop ([`Store::query_pages`]) that differs only in when it stops.
+//! Reading many items: partition queries, GSI1 lookups and pages, all through one paged Query
+//! loop ([`Store::query_pages`]) that differs only in when it stops.
 //!
-//! SCIM pages by offset (`startIndex`), DynamoDB by key. A page at offset k first runs a
-//! `Select=COUNT` query with `Limit=k` to find the key after the k-th item (capacity is charged
-//! for the skipped items, but no item crosses the network), then reads `count` items from there.
-//! Order is GSI1's sort key: the folded userName/displayName, so pages are stable.
+//! SCIM pages by offset (`startIndex`) or cursor, DynamoDB by key. A full page remembers, for a
+//! few minutes, the key it ended at under its end offset, so the next page of a sequential
+//! import (Okta and Entra page `startIndex` 1, 101, 201, ...) starts there: one GetItem instead
+//! of counting the offset. A client that jumps gets the old way: a `Select=COUNT` query with
+//! `Limit=k` finds the key after the k-th item (capacity is charged for the skipped items, but
+//! none crosses the network). A cursor holds the position itself. Order is GSI1's sort key: the
+//! folded userName/displayName, so pages are stable.
 
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::types::Select;
+use scim_core::ids::{ResourceId, TenantId};
+use scim_ops::{Page, PageStart};
 use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
 
+use crate::entity::Entity;
 use crate::error::{from_sdk, StoreError};
-use crate::store::{from_item, s, Item, Store};
+use crate::items::{self, PagePositionItem};
+use crate::keys;
+use crate::store::{from_item, s, to_item, Item, Store};
 
 const GSI1: &str = "gsi1";
+
+/// How long a page position is remembered: an import pages far faster than this.
+const POSITION_SECONDS: i64 = 15 * 60;
+
+/// Where a page ended: the last item's id and GSI1 sort key, as `<id> <gsi1sk>`. A client
+/// holding one (inside a cursor) can only move within its own tenant's index: the tenant's
+/// keys are rebuilt around it.
+fn position_of(last_key: &Item) -> Result<String, StoreError> {
+    let text = |name: &str| {
+        last_key
+            .get(name)
+            .and_then(|v| v.as_s().ok())
+            .ok_or_else(|| StoreError::Internal(format!("page key without {name}")))
+    };
+    let pk = text("pk")?;
+    let id = pk
+        .rsplit('#')
+        .next()
+        .ok_or_else(|| StoreError::Internal("page key without an id".into()))?;
+    Ok(format!("{id} {}", text("gsi1sk")?))
+}
+
+/// The start key a position stands for, in `tenant`'s index of `E`.
+fn position_key<E: Entity>(tenant: &TenantId, position: &str) -> Result<Item, StoreError> {
+    let (id, name) = position
+        .split_once(' ')
+        .ok_or(StoreError::InvalidPosition)?;
+    let id = ResourceId::parse(id).ok_or(StoreError::InvalidPosition)?;
+    if name.is_empty() || name.len() > keys::MAX_SORT_KEY_LEN {
+        return Err(StoreError::InvalidPosition);
+    }
+    Ok(Item::from([
+        ("pk".to_string(), s(E::pk(tenant, &id))),
+        ("sk".to_string(), s(E::SK)),
+        ("gsi1pk".to_string(), s(E::gsi(tenant))),
+        ("gsi1sk".to_string(), s(name)),
+    ]))
+}
 
 /// When a paged Query stops reading pages (besides running out of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,29 +226,100 @@ impl Store {
             .collect()
     }
 
-    /// How many items a GSI1 partition holds (a `Select=COUNT` query, paged).
-    pub(crate) async fn count_gsi1(&self, gsi_pk: &str) -> Result<usize, StoreError> {
-        let query = self.gsi1_query(gsi_pk).select(Select::Count);
-        Ok(self.query_pages(query, None, Until::End).await?.count)
+    /// A page of `E` in name order (GSI1) from `start`. An offset page starts where an earlier
+    /// page remembered it ended (one GetItem), else skips with a `Select=COUNT` query; a full
+    /// page remembers where it ends, so sequential offset paging costs the page, not the offset.
+    pub(crate) async fn page_gsi1<E: Entity>(
+        &self,
+        tenant: &TenantId,
+        start: &PageStart,
+        take: usize,
+    ) -> Result<Page<E>, StoreError> {
+        let gsi = E::gsi(tenant);
+        let empty = || Page {
+            items: Vec::new(),
+            next: None,
+        };
+        if take == 0 {
+            return Ok(empty());
+        }
+        let (from, offset) = match start {
+            PageStart::After(position) => (Some(position_key::<E>(tenant, position)?), None),
+            PageStart::Offset(0) => (None, Some(0)),
+            PageStart::Offset(skip) => match self.remembered::<E>(tenant, *skip).await? {
+                Some(from) => (Some(from), Some(*skip)),
+                None => {
+                    let counting = self.gsi1_query(&gsi).select(Select::Count);
+                    let skipped = self.query_pages(counting, None, Until::Have(*skip)).await?;
+                    match skipped.next {
+                        Some(key) if skipped.count >= *skip => (Some(key), Some(*skip)),
+                        _ => return Ok(empty()), // no items after the first `skip`
+                    }
+                }
+            },
+        };
+        let pages = self
+            .query_pages(self.gsi1_query(&gsi), from, Until::Have(take))
+            .await?;
+        let full = pages.items.len() >= take;
+        let next = match pages.next.as_ref() {
+            Some(last) if full => Some(position_of(last)?),
+            _ => None,
+        };
+        let items: Vec<E> = pages.items()?;
+        if let (Some(offset), Some(position)) = (offset, next.as_ref()) {
+            self.remember::<E>(tenant, offset + items.len(), position)
+                .await?;
+        }
+        Ok(Page { items, next })
     }
 
-    /// Up to `take` items of a GSI1 partition after skipping `skip` of them, in sort-key order.
-    pub(crate) async fn page_gsi1<T: DeserializeOwned>(
+    /// The position remembered for `offset`, as a start key; `None` when there is none (never
+    /// written, or expired).
+    async fn remembered<E: Entity>(
         &self,
-        gsi_pk: &str,
-        skip: usize,
-        take: usize,
-    ) -> Result<Vec<T>, StoreError> {
-        let mut start = None;
-        if skip > 0 {
-            let counting = self.gsi1_query(gsi_pk).select(Select::Count);
-            let skipped = self.query_pages(counting, None, Until::Have(skip)).await?;
-            match skipped.next {
-                Some(key) if skipped.count >= skip => start = Some(key),
-                _ => return Ok(Vec::new()), // no items after the first `skip`
-            }
+        tenant: &TenantId,
+        offset: usize,
+    ) -> Result<Option<Item>, StoreError> {
+        let item: Option<PagePositionItem> = self
+            .get(
+                keys::paging_pk(tenant),
+                &keys::paging_sk(E::KIND, offset),
+                false,
+            )
+            .await?;
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        match item {
+            Some(p) if p.expires_at > now => position_key::<E>(tenant, &p.position).map(Some),
+            _ => Ok(None),
         }
-        self.query_up_to(self.gsi1_query(gsi_pk), start, take).await
+    }
+
+    /// Remembers that the page ending at `offset` ended at `position`, for a few minutes.
+    async fn remember<E: Entity>(
+        &self,
+        tenant: &TenantId,
+        offset: usize,
+        position: &str,
+    ) -> Result<(), StoreError> {
+        let item = PagePositionItem {
+            pk: keys::paging_pk(tenant),
+            sk: keys::paging_sk(E::KIND, offset),
+            entity: items::PAGE_POSITION.into(),
+            position: position.to_string(),
+            expires_at: OffsetDateTime::now_utc().unix_timestamp() + POSITION_SECONDS,
+        };
+        let out = self
+            .client
+            .put_item()
+            .table_name(self.table.as_ref())
+            .set_item(Some(to_item(&item)?))
+            .return_consumed_capacity(self.rcc())
+            .send()
+            .await
+            .map_err(from_sdk)?;
+        self.note_capacity(out.consumed_capacity());
+        Ok(())
     }
 
     /// Runs `query` from `start` until `take` items are read or none are left (each page asks

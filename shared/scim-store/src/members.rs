@@ -1,9 +1,11 @@
 //! Membership writes. A membership change writes two items per member in one transaction: the
 //! membership item in the group's partition, and the user's `group_ids` set (so reading a user,
 //! with its groups, is one GetItem). A transaction holds 100 items, so k member changes cost
-//! about k/49 write round trips; a change of up to 49 members, together with any attribute
+//! about k/49 write round trips; a change of up to 48 members, together with any attribute
 //! change, is atomic. When a change needs more than one transaction, every user to add is
-//! checked first (BatchGetItem), so a bad member id fails the request before anything is written.
+//! checked first (BatchGetItem), so a bad member id fails the request before anything is written,
+//! and every transaction bumps the group's version, so none lands on a deleted group and a
+//! delete racing it sees its members (see `GroupStore::delete_group`).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -33,15 +35,15 @@ pub(crate) struct Membership {
     pub(crate) role: ProjectRole,
 }
 
-/// What the transactions after the first carry besides member pairs.
+/// Whether the first transaction's own writes must go even when every member change in it
+/// turns out to change nothing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Rest {
-    /// Member pairs only (50 a transaction): membership changes commute, so a PATCH bumps the
-    /// group's version once, in its first transaction.
-    PairsOnly,
-    /// Each also bumps the group's version (49 pairs a transaction): a create returns the
-    /// version it ends at.
-    BumpEach,
+pub(crate) enum Head {
+    /// They carry a change of their own (a new group, a new document).
+    Required,
+    /// They only bump the group's version for the member changes: nothing changed, nothing
+    /// written, and the ETag stays.
+    BumpOnly,
 }
 
 /// The unconditional version bump of a group whose members change (it must still exist).
@@ -66,14 +68,16 @@ pub(crate) fn bump_version(
 
 impl Store {
     /// Sends `head` (the group's own writes) with as many member pairs as fit, then the rest of
-    /// `ops` in further transactions shaped by `rest`. Returns how many further transactions
-    /// bumped the group's version.
+    /// `ops` in transactions of 49 pairs, each also bumping the group's version: so each checks
+    /// that the group is still there, and a concurrent delete, which finishes only at the
+    /// version it read, sees every member added meanwhile. Returns how many further
+    /// transactions bumped the version.
     pub(crate) async fn write_members(
         &self,
         group: &Membership,
         head: Writes<'_>,
+        head_kind: Head,
         mut ops: Vec<MemberOp>,
-        rest: Rest,
         change: Change<'_>,
     ) -> Result<u64, StoreError> {
         let first_capacity = (MAX_TRANSACTION_ITEMS - head.len()) / 2;
@@ -81,25 +85,28 @@ impl Store {
             self.check_users_exist(&group.tenant, &ops).await?;
         }
         let later = ops.split_off(first_capacity.min(ops.len()));
-        self.member_transaction(group, &head, ops, change).await?;
-        let table = self.table.as_ref();
-        let mut bumps = 0;
-        let (later_head, per_transaction) = match rest {
-            Rest::PairsOnly => (Writes::new(table), MAX_TRANSACTION_ITEMS / 2),
-            Rest::BumpEach => {
-                let mut bump = Writes::new(table);
-                bump.push(bump_version(
-                    table,
-                    keys::group_pk(&group.tenant, &group.gid),
-                    change,
-                )?);
-                (bump, (MAX_TRANSACTION_ITEMS - 1) / 2)
-            }
+        // The head may be dropped only when nothing follows: later transactions don't repeat
+        // the document change.
+        let head_kind = if later.is_empty() {
+            head_kind
+        } else {
+            Head::Required
         };
-        for chunk in later.chunks(per_transaction) {
-            self.member_transaction(group, &later_head, chunk.to_vec(), change)
-                .await?;
-            if rest == Rest::BumpEach {
+        self.member_transaction(group, &head, head_kind, ops, change)
+            .await?;
+        let table = self.table.as_ref();
+        let mut bump = Writes::new(table);
+        bump.push(bump_version(
+            table,
+            keys::group_pk(&group.tenant, &group.gid),
+            change,
+        )?);
+        let mut bumps = 0;
+        for chunk in later.chunks((MAX_TRANSACTION_ITEMS - 1) / 2) {
+            if self
+                .member_transaction(group, &bump, Head::BumpOnly, chunk.to_vec(), change)
+                .await?
+            {
                 bumps += 1;
             }
         }
@@ -136,25 +143,31 @@ impl Store {
     /// the user is not yet a member, a remove only when it is. DynamoDB names every item whose
     /// condition failed, so the no-ops (re-adding a member, removing a non-member or an id that
     /// is no user) are dropped and the rest is sent again: a no-op writes nothing, not even a
-    /// new user version. An add whose user does not exist is a `MissingReference`.
+    /// new user version, and when nothing is left of a [`Head::BumpOnly`] transaction, nothing
+    /// is sent. An add whose user does not exist is a `MissingReference`. Returns whether it
+    /// wrote.
     pub(crate) async fn member_transaction(
         &self,
         group: &Membership,
         head: &Writes<'_>,
+        head_kind: Head,
         mut ops: Vec<MemberOp>,
         change: Change<'_>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         loop {
+            if ops.is_empty() && head_kind == Head::BumpOnly {
+                return Ok(false);
+            }
             let mut writes = head.items.clone();
             let base = writes.len();
             for (uid, add) in &ops {
                 writes.extend(self.member_pair(group, uid, *add, change)?);
             }
             if writes.is_empty() {
-                return Ok(());
+                return Ok(false);
             }
             let err = match self.transact(writes).await {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(true),
                 Err(err) => err,
             };
             let failed = err.failed_conditions();
@@ -272,9 +285,11 @@ impl Store {
                 running.spawn(async move {
                     let ops = chunk.into_iter().map(|u| (u, false)).collect();
                     let head = Writes::new(store.table.as_ref());
+                    let change = Change { at: &at, by: &by };
                     store
-                        .member_transaction(&group, &head, ops, Change { at: &at, by: &by })
+                        .member_transaction(&group, &head, Head::BumpOnly, ops, change)
                         .await
+                        .map(|_| ())
                 });
             }
             match running.join_next().await {

@@ -6,8 +6,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use scim_core::filter::IndexKey;
 use scim_core::ids::{ResourceId, TenantId};
-use scim_ops::{Change, User, UserStore};
+use scim_ops::{Change, Page, PageStart, User, UserStore};
 
+use crate::counts::count_change;
 use crate::entity::records;
 use crate::error::{from_sdk, StoreError};
 use crate::guards::{Writes, NOT_EXISTS};
@@ -134,13 +135,19 @@ impl Store {
 }
 
 impl UserStore for Store {
-    /// One transaction: the user item and its uniqueness and email items.
+    /// One transaction: the user item, its uniqueness and email items, and the tenant's count.
     async fn create_user(&self, tenant: &TenantId, user: &User) -> Result<(), StoreError> {
         let item = UserItem::from_record(tenant, user);
         let mut writes = Writes::new(self.table.as_ref());
         writes.push(tx::put(writes.table(), to_item(&item)?, Some(NOT_EXISTS))?);
         writes.move_user_guards(tenant, &item.id, None, Some(&item))?;
         writes.move_emails(tenant, &user.id, &[], &item.emails)?;
+        writes.push(count_change::<UserItem>(
+            writes.table(),
+            tenant,
+            &user.id,
+            1,
+        )?);
         self.transact_writes(writes).await
     }
 
@@ -279,8 +286,9 @@ impl UserStore for Store {
                 None,
             )?);
         }
-        // Everything but the marker is idempotent: send it in full transactions first, then the
-        // marker together with the last chunk so a failure leaves the user visibly present.
+        // Everything but the marker (and the count, which moves with it) is idempotent: send it
+        // in full transactions first, then the marker together with the last chunk so a failure
+        // leaves the user visibly present.
         let marker = tx::update(
             writes.table(),
             key(item.pk.clone(), keys::USER_SK),
@@ -296,13 +304,15 @@ impl UserStore for Store {
                 (":f".to_string(), AttributeValue::Bool(false)),
             ]),
         )?;
+        let count = count_change::<UserItem>(writes.table(), tenant, &user.id, -1)?;
         let mut chunks: Vec<Vec<_>> = Vec::new();
         let mut rest = writes.items;
-        while rest.len() >= MAX_TRANSACTION_ITEMS {
-            let tail = rest.split_off(MAX_TRANSACTION_ITEMS - 1);
+        while rest.len() > MAX_TRANSACTION_ITEMS - 2 {
+            let tail = rest.split_off(MAX_TRANSACTION_ITEMS.min(rest.len()));
             chunks.push(std::mem::replace(&mut rest, tail));
         }
         rest.push(marker);
+        rest.push(count);
         chunks.push(rest);
         for chunk in chunks {
             self.transact(chunk)
@@ -313,16 +323,16 @@ impl UserStore for Store {
     }
 
     async fn count_users(&self, tenant: &TenantId) -> Result<usize, StoreError> {
-        self.count_live::<UserItem>(tenant).await
+        self.count::<UserItem>(tenant).await
     }
 
     async fn page_users(
         &self,
         tenant: &TenantId,
-        skip: usize,
+        start: &PageStart,
         take: usize,
-    ) -> Result<Vec<User>, StoreError> {
-        self.page_records::<UserItem>(tenant, skip, take).await
+    ) -> Result<Page<User>, StoreError> {
+        self.page_records::<UserItem>(tenant, start, take).await
     }
 
     async fn all_users(

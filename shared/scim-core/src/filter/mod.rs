@@ -57,6 +57,8 @@ pub enum IndexKey {
     DisplayName(String),
     /// Users only: one of the user's email addresses.
     Email(String),
+    /// Groups only: a member's id (`members.value eq`, `members[value eq ...]`); case-exact.
+    Member(String),
 }
 
 impl IndexKey {
@@ -66,7 +68,7 @@ impl IndexKey {
             Self::Id(_) => 0,
             Self::UserName(_) | Self::DisplayName(_) => 1,
             Self::ExternalId(_) => 2,
-            Self::Email(_) => 3,
+            Self::Email(_) | Self::Member(_) => 3,
         }
     }
 }
@@ -143,6 +145,7 @@ fn key_of(expr: &FilterExpr, kind: ResourceKind) -> Option<IndexKey> {
             ("emails", Some("value"), ResourceKind::User) => {
                 Some(IndexKey::Email(s.to_lowercase()))
             }
+            ("members", Some("value"), ResourceKind::Group) => Some(IndexKey::Member(s.clone())),
             _ => None,
         },
         FilterExpr::And(a, b) => match (key_of(a, kind), key_of(b, kind)) {
@@ -153,6 +156,13 @@ fn key_of(expr: &FilterExpr, kind: ResourceKind) -> Option<IndexKey> {
             if kind == ResourceKind::User && path.extension.is_none() && path.attr == "emails" =>
         {
             email_in_value_filter(filter)
+        }
+        FilterExpr::ValuePath { path, filter }
+            if kind == ResourceKind::Group
+                && path.extension.is_none()
+                && path.attr == "members" =>
+        {
+            member_in_value_filter(filter)
         }
         _ => None,
     }
@@ -167,6 +177,19 @@ fn email_in_value_filter(expr: &FilterExpr) -> Option<IndexKey> {
             value: CompValue::String(s),
         } if path.sub_attr == Some("value") => Some(IndexKey::Email(s.to_lowercase())),
         FilterExpr::And(a, b) => email_in_value_filter(a).or_else(|| email_in_value_filter(b)),
+        _ => None,
+    }
+}
+
+/// `value eq "id"` inside `members[...]`, alone or in a conjunction.
+fn member_in_value_filter(expr: &FilterExpr) -> Option<IndexKey> {
+    match expr {
+        FilterExpr::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: CompValue::String(s),
+        } if path.sub_attr == Some("value") => Some(IndexKey::Member(s.clone())),
+        FilterExpr::And(a, b) => member_in_value_filter(a).or_else(|| member_in_value_filter(b)),
         _ => None,
     }
 }
