@@ -437,7 +437,9 @@ pub static GROUP_ATTRIBUTES: &[AttributeDef] = &[
     .unique(),
     AttributeDef::complex(
         "members",
-        "A list of members of the Group.",
+        "A list of members of the Group. Returned by GET /Groups/{id}; list and search \
+         responses leave it out (read a group by id for its members), and `members.value eq` \
+         is the only filter on it.",
         &[
             AttributeDef::string("value", "Identifier of the member of this Group.")
                 .case_exact()

@@ -5,7 +5,7 @@ use scim_core::schema::{ResourceSchema, Schema};
 use scim_core::ScimError;
 use serde_json::{json, Value};
 
-use scim_core::list::{list_response, MAX_COUNT};
+use scim_core::list::{list_response, DEFAULT_COUNT, MAX_COUNT};
 
 use crate::app::App;
 use crate::http::Response;
@@ -61,6 +61,14 @@ fn service_provider_config(app: &App, base: &str) -> Value {
         "patch": {"supported": true},
         "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": app.config.max_payload_bytes},
         "filter": {"supported": true, "maxResults": MAX_COUNT},
+        // RFC 9865 section 4: both ways of paging; cursors never expire (they hold a position).
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": DEFAULT_COUNT,
+            "maxPageSize": MAX_COUNT,
+        },
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": true},

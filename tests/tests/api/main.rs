@@ -16,6 +16,7 @@ mod groups_rfc7644;
 mod groups_scale;
 mod hostile_input;
 mod isolation;
+mod list_cost;
 mod logs;
 mod okta_group_flow;
 mod okta_user_flow;
