@@ -37,4 +37,4 @@ pub use scim_ops::{
     TenantSettings, TokenStore, User, UserStore,
 };
 pub use store::Store;
-pub use tenants::{TENANT_ACTIVE, TENANT_DISABLED};
+pub use tenants::{ByPrefix, TENANT_ACTIVE, TENANT_DISABLED};
