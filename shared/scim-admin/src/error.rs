@@ -12,6 +12,12 @@ pub enum AdminError {
     TenantNotFound(String),
     #[error("no unrevoked token with prefix {0:?} in this tenant")]
     TokenNotFound(String),
+    /// More than one live token shares the prefix (32 random bits): the command would have to
+    /// guess, so it does nothing. Revoke through the tenant's other tokens or disable the tenant.
+    #[error(
+        "{live} unrevoked tokens of this tenant share the prefix {prefix:?}; nothing was done"
+    )]
+    AmbiguousPrefix { prefix: String, live: usize },
     #[error("no user {0}")]
     UserNotFound(String),
     #[error("the table is unavailable; retry: {0}")]
@@ -28,6 +34,7 @@ impl AdminError {
             Self::InvalidArgument(_) => "invalid_argument",
             Self::TenantNotFound(_) => "tenant_not_found",
             Self::TokenNotFound(_) => "token_not_found",
+            Self::AmbiguousPrefix { .. } => "ambiguous_prefix",
             Self::UserNotFound(_) => "user_not_found",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",

@@ -15,7 +15,9 @@ pub use error::AdminError;
 use scim_core::ids::{ResourceId, TenantId};
 use scim_core::{PlatformRole, ProjectRole};
 use scim_store::tokens::TokenHasher;
-use scim_store::{AuditTrail, Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED};
+use scim_store::{
+    AuditTrail, ByPrefix, Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED,
+};
 use serde::Serialize;
 use serde_json::{json, Value};
 
@@ -182,15 +184,12 @@ impl Admin {
             }
             Command::TokenRevoke { tenant, prefix } => {
                 let t = self.find(&tenant).await?;
-                if self
+                let revoked = self
                     .store
                     .revoke_token(&tenant_id(&t)?, &prefix, now)
-                    .await?
-                {
-                    Ok(json!({"revoked": prefix}))
-                } else {
-                    Err(AdminError::TokenNotFound(prefix))
-                }
+                    .await?;
+                by_prefix(revoked, prefix.clone())?;
+                Ok(json!({"revoked": prefix}))
             }
             Command::TokenRotate { tenant, prefix } => {
                 let t = self.find(&tenant).await?;
@@ -198,9 +197,7 @@ impl Admin {
                     .store
                     .rotate_token(&tenant_id(&t)?, &prefix, self.hasher()?, now)
                     .await?;
-                let Some((issued, name)) = rotated else {
-                    return Err(AdminError::TokenNotFound(prefix));
-                };
+                let (issued, name) = by_prefix(rotated, prefix.clone())?;
                 to_json(IssuedToken {
                     tenant: t.name,
                     prefix: issued.prefix,
@@ -292,6 +289,15 @@ pub fn now() -> String {
 
 fn to_json(value: impl Serialize) -> Result<Value, AdminError> {
     serde_json::to_value(value).map_err(|e| AdminError::Internal(e.to_string()))
+}
+
+/// What a token command did through a prefix, or why it did nothing.
+fn by_prefix<T>(outcome: ByPrefix<T>, prefix: String) -> Result<T, AdminError> {
+    match outcome {
+        ByPrefix::Found(done) => Ok(done),
+        ByPrefix::Unknown => Err(AdminError::TokenNotFound(prefix)),
+        ByPrefix::Ambiguous(live) => Err(AdminError::AmbiguousPrefix { prefix, live }),
+    }
 }
 
 fn non_empty(field: &str, value: &str) -> Result<(), AdminError> {

@@ -9,13 +9,16 @@
 use serde_json::{Map, Value};
 
 use crate::error::ScimError;
+use crate::limits::MAX_DOCUMENT_BYTES;
 use crate::schema::{AttributeDef, AttributeType, Mutability, ResourceSchema};
 
 /// Normalises a client's representation of a resource into the canonical stored document.
 ///
 /// Read-only attributes (`id`, `meta`, `groups`) and unknown attributes are ignored (RFC 7644
 /// section 3.3: the service provider SHALL ignore read-only attributes); `schemas` is rebuilt by
-/// the caller from what is present. Required attributes must be present afterwards.
+/// the caller from what is present. Required attributes must be present afterwards, and the
+/// result must keep within the size limits ([`crate::limits`]): every create, replace and PATCH
+/// result passes through here, so this is where they are enforced.
 pub fn normalize(input: &Value, schema: &ResourceSchema) -> Result<Value, ScimError> {
     let Some(object) = input.as_object() else {
         return Err(ScimError::invalid_syntax(
@@ -54,7 +57,46 @@ pub fn normalize(input: &Value, schema: &ResourceSchema) -> Result<Value, ScimEr
         normalize_attributes(&mut out, &single, |name| schema.core_attribute(name))?;
     }
     check_required(&out, schema)?;
+    check_document_size(&out, schema)?;
     Ok(Value::Object(out))
+}
+
+/// The stored document stays under [`MAX_DOCUMENT_BYTES`] of canonical JSON; attributes stored
+/// apart (a group's `members`) do not count.
+fn check_document_size(out: &Map<String, Value>, schema: &ResourceSchema) -> Result<(), ScimError> {
+    let stored: std::collections::BTreeMap<&str, &Value> = out
+        .iter()
+        .filter(|(name, _)| {
+            !schema
+                .core_attribute(name)
+                .is_some_and(|def| def.stored_apart)
+        })
+        .map(|(name, value)| (name.as_str(), value))
+        .collect();
+    let mut size = ByteCount(0);
+    serde_json::to_writer(&mut size, &stored)
+        .map_err(|_| ScimError::invalid_value("The resource cannot be written as JSON."))?;
+    if size.0 > MAX_DOCUMENT_BYTES {
+        return Err(ScimError::invalid_value(format!(
+            "The resource would be {} bytes of JSON; at most {MAX_DOCUMENT_BYTES} are stored.",
+            size.0
+        )));
+    }
+    Ok(())
+}
+
+/// Counts the bytes written to it.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 fn check_schemas(value: &Value) -> Result<(), ScimError> {
@@ -161,12 +203,21 @@ pub fn normalize_value(def: &AttributeDef, value: &Value) -> Result<Option<Value
         Value::Array(items) => items.iter().collect(),
         other => vec![other], // a lone value where a list is expected: read it as a list of one
     };
-    let mut out = Vec::with_capacity(items.len());
+    let limit = def.value_limit();
+    let mut out = Vec::with_capacity(limit.unwrap_or(items.len()).min(items.len()));
     for item in items {
         if let Some(normalized) = normalize_single(def, item)? {
             if !out.contains(&normalized) {
                 out.push(normalized);
             }
+        }
+        // Refused as soon as it is over, so a hostile list costs at most `limit` comparisons
+        // per value.
+        if let Some(limit) = limit.filter(|limit| out.len() > *limit) {
+            return Err(ScimError::invalid_value(format!(
+                "`{}` may hold at most {limit} values.",
+                def.name
+            )));
         }
     }
     ensure_single_primary(def, &mut out)?;
@@ -229,6 +280,7 @@ fn normalize_single(def: &AttributeDef, value: &Value) -> Result<Option<Value>, 
                     )))
                 }
             };
+            check_length(def, &text)?;
             if text.is_empty() {
                 None
             } else if def.strict_canonical {
@@ -240,6 +292,17 @@ fn normalize_single(def: &AttributeDef, value: &Value) -> Result<Option<Value>, 
         AttributeType::Complex => None,
     };
     Ok(normalized)
+}
+
+/// A value no longer than the attribute's `max_length` characters, when it has one.
+fn check_length(def: &AttributeDef, text: &str) -> Result<(), ScimError> {
+    match def.max_length {
+        Some(limit) if text.chars().count() > limit => Err(ScimError::invalid_value(format!(
+            "`{}` may be at most {limit} characters long.",
+            def.name
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn normalize_complex(def: &AttributeDef, value: &Value) -> Result<Option<Value>, ScimError> {
@@ -353,6 +416,7 @@ pub fn external_id(doc: &Value) -> Option<&str> {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::limits::{MAX_EMAILS, MAX_NAME_CHARS, MAX_VALUES};
     use crate::schema::{Schemas, DEFAULT_PLATFORM_SCHEMA, ENTERPRISE_USER_SCHEMA};
     use serde_json::json;
 
@@ -444,6 +508,139 @@ mod tests {
         let err =
             normalize(&json!({"userName": "a", "USERNAME": "b"}), &user_schema()).unwrap_err();
         assert_eq!(err.status(), 400);
+    }
+
+    fn group_schema() -> ResourceSchema {
+        Schemas::new(DEFAULT_PLATFORM_SCHEMA).group
+    }
+
+    fn refused_as_invalid_value(body: &Value, schema: &ResourceSchema) -> String {
+        let err = normalize(body, schema).unwrap_err();
+        assert_eq!(err.status(), 400, "{err:?}");
+        assert_eq!(
+            err.scim_type(),
+            Some(crate::ScimType::InvalidValue),
+            "{err:?}"
+        );
+        err.to_json()["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    #[test]
+    fn names_and_external_ids_over_their_length_limit_are_invalid_value() {
+        let at_limit = "\u{e9}".repeat(MAX_NAME_CHARS); // characters, not bytes
+        let over = "a".repeat(MAX_NAME_CHARS + 1);
+        assert!(normalize(&json!({"userName": at_limit}), &user_schema()).is_ok());
+        for body in [
+            json!({"userName": over}),
+            json!({"userName": "a", "externalId": over}),
+            json!({"userName": "a", "displayName": over}),
+        ] {
+            let detail = refused_as_invalid_value(&body, &user_schema());
+            assert!(detail.contains("1024 characters"), "{detail}");
+        }
+        refused_as_invalid_value(&json!({"displayName": over}), &group_schema());
+        refused_as_invalid_value(
+            &json!({"displayName": "g", "externalId": over}),
+            &group_schema(),
+        );
+    }
+
+    #[test]
+    fn more_than_twenty_emails_are_refused_so_every_email_stays_findable() {
+        let emails = |n: usize| -> Vec<Value> {
+            (0..n)
+                .map(|i| json!({"value": format!("a{i}@example.com")}))
+                .collect()
+        };
+        let ok = normalize(
+            &json!({"userName": "a", "emails": emails(MAX_EMAILS)}),
+            &user_schema(),
+        )
+        .unwrap();
+        assert_eq!(ok["emails"].as_array().map(Vec::len), Some(MAX_EMAILS));
+        let detail = refused_as_invalid_value(
+            &json!({"userName": "a", "emails": emails(5000)}),
+            &user_schema(),
+        );
+        assert!(detail.contains("`emails` may hold at most 20"), "{detail}");
+        // Repeats are one value: twenty distinct addresses sent twice are twenty.
+        let twice: Vec<Value> = emails(MAX_EMAILS).into_iter().cycle().take(40).collect();
+        assert!(normalize(&json!({"userName": "a", "emails": twice}), &user_schema()).is_ok());
+    }
+
+    #[test]
+    fn other_multi_valued_attributes_hold_at_most_the_value_limit() {
+        let values = |n: usize| -> Vec<Value> {
+            (0..n).map(|i| json!({"value": format!("r{i}")})).collect()
+        };
+        for attr in ["phoneNumbers", "roles", "entitlements", "ims"] {
+            assert!(normalize(
+                &json!({"userName": "a", attr: values(MAX_VALUES)}),
+                &user_schema()
+            )
+            .is_ok());
+            refused_as_invalid_value(
+                &json!({"userName": "a", attr: values(MAX_VALUES + 1)}),
+                &user_schema(),
+            );
+        }
+        let addresses: Vec<Value> = (0..=MAX_VALUES)
+            .map(|i| json!({"locality": format!("town {i}")}))
+            .collect();
+        refused_as_invalid_value(
+            &json!({"userName": "a", "addresses": addresses}),
+            &user_schema(),
+        );
+    }
+
+    #[test]
+    fn a_document_over_the_size_limit_is_invalid_value() {
+        let big = "x".repeat(MAX_DOCUMENT_BYTES);
+        let detail =
+            refused_as_invalid_value(&json!({"userName": "a", "title": big}), &user_schema());
+        assert!(detail.contains("102400"), "{detail}");
+        let just_under = "x".repeat(MAX_DOCUMENT_BYTES - 100);
+        assert!(normalize(
+            &json!({"userName": "a", "title": just_under}),
+            &user_schema()
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn a_groups_members_count_toward_neither_the_document_nor_the_value_limit() {
+        let members: Vec<Value> = (0..5000)
+            .map(|i| json!({"value": format!("00000000-0000-4000-8000-{i:012x}")}))
+            .collect();
+        let doc = normalize(
+            &json!({"displayName": "big", "members": members}),
+            &group_schema(),
+        )
+        .unwrap();
+        assert_eq!(doc["members"].as_array().map(Vec::len), Some(5000));
+    }
+
+    #[test]
+    fn schemas_advertise_the_limits() {
+        let schemas = Schemas::new(DEFAULT_PLATFORM_SCHEMA);
+        let user = schemas.user.core.to_json("https://x/scim/v2");
+        let described = |name: &str| {
+            user["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|a| a["name"] == name)
+                .and_then(|a| a["description"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(described("userName").ends_with("At most 1024 characters."));
+        assert!(described("emails").ends_with("At most 20 values."));
+        assert!(described("phoneNumbers").ends_with("At most 100 values."));
+        assert!(!described("groups").contains("At most"));
     }
 
     #[test]

@@ -8,10 +8,13 @@ pub mod error;
 pub mod filter;
 pub mod ids;
 pub mod json;
+pub mod limits;
 pub mod list;
 pub mod patch;
 pub mod roles;
 pub mod schema;
+pub mod text;
 
 pub use error::{ScimError, ScimType};
 pub use roles::{PlatformRole, ProjectRole};
+pub use text::fold;

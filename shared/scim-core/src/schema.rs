@@ -7,6 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::limits::{MAX_EMAILS, MAX_NAME_CHARS, MAX_VALUES};
+
 /// `urn:ietf:params:scim:schemas:core:2.0:User` (RFC 7643 section 4.1).
 pub const USER_SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 /// `urn:ietf:params:scim:schemas:core:2.0:Group` (RFC 7643 section 4.2).
@@ -126,6 +128,14 @@ pub struct AttributeDef {
     /// canonical spelling). RFC 7643 makes canonical values advisory; we enforce them only where
     /// the platform depends on the value (`platformRole`).
     pub strict_canonical: bool,
+    /// Longest value in characters, when limited ([`crate::limits`]).
+    pub max_length: Option<usize>,
+    /// Most values of a multi-valued attribute ([`crate::limits`]).
+    pub max_values: usize,
+    /// Not part of the stored document (a group's `members` and a user's `groups` are items and
+    /// sets of their own): neither counted in the document's size nor limited here; the
+    /// operations bound the members of one request.
+    pub stored_apart: bool,
 }
 
 impl AttributeDef {
@@ -145,6 +155,9 @@ impl AttributeDef {
             reference_types: &[],
             sub_attributes: &[],
             strict_canonical: false,
+            max_length: None,
+            max_values: MAX_VALUES,
+            stored_apart: false,
         }
     }
 
@@ -218,6 +231,38 @@ impl AttributeDef {
         self
     }
 
+    const fn max_length(mut self, chars: usize) -> Self {
+        self.max_length = Some(chars);
+        self
+    }
+
+    const fn max_values(mut self, values: usize) -> Self {
+        self.max_values = values;
+        self
+    }
+
+    const fn stored_apart(mut self) -> Self {
+        self.stored_apart = true;
+        self
+    }
+
+    /// The most values this attribute may hold, when it is multi-valued and limited here.
+    pub fn value_limit(&self) -> Option<usize> {
+        (self.multi_valued && !self.stored_apart).then_some(self.max_values)
+    }
+
+    /// The description `/Schemas` serves: the table's, with the attribute's limits.
+    fn described(&self) -> String {
+        let mut text = self.description.to_string();
+        if let Some(chars) = self.max_length {
+            text.push_str(&format!(" At most {chars} characters."));
+        }
+        if let Some(values) = self.value_limit() {
+            text.push_str(&format!(" At most {values} values."));
+        }
+        text
+    }
+
     /// The sub-attribute called `name`, compared case-insensitively (RFC 7643 section 2.1).
     pub fn sub_attribute(&self, name: &str) -> Option<&'static AttributeDef> {
         self.sub_attributes
@@ -236,7 +281,7 @@ impl AttributeDef {
         out.insert("name".into(), json!(self.name));
         out.insert("type".into(), json!(self.ty.as_str()));
         out.insert("multiValued".into(), json!(self.multi_valued));
-        out.insert("description".into(), json!(self.description));
+        out.insert("description".into(), json!(self.described()));
         out.insert("required".into(), json!(self.required));
         if !self.sub_attributes.is_empty() {
             let subs: Vec<Value> = self.sub_attributes.iter().map(Self::to_json).collect();
@@ -293,7 +338,8 @@ pub static COMMON_ATTRIBUTES: &[AttributeDef] = &[
         "externalId",
         "Identifier of the resource as defined by the provisioning client.",
     )
-    .case_exact(),
+    .case_exact()
+    .max_length(MAX_NAME_CHARS),
     AttributeDef::complex(
         "meta",
         "Resource metadata.",
@@ -334,7 +380,8 @@ pub static COMMON_ATTRIBUTES: &[AttributeDef] = &[
 pub static USER_ATTRIBUTES: &[AttributeDef] = &[
     AttributeDef::string("userName", "Unique identifier for the User, typically used by the user to directly authenticate to the service provider.")
         .required()
-        .unique(),
+        .unique()
+        .max_length(MAX_NAME_CHARS),
     AttributeDef::complex(
         "name",
         "The components of the user's real name.",
@@ -347,7 +394,7 @@ pub static USER_ATTRIBUTES: &[AttributeDef] = &[
             AttributeDef::string("honorificSuffix", "The honorific suffix(es) of the User, or suffix in most Western languages."),
         ],
     ),
-    AttributeDef::string("displayName", "The name of the User, suitable for display to end-users."),
+    AttributeDef::string("displayName", "The name of the User, suitable for display to end-users.").max_length(MAX_NAME_CHARS),
     AttributeDef::string("nickName", "The casual way to address the user in real life."),
     AttributeDef::reference("profileUrl", "A fully qualified URL pointing to a page representing the User's online profile.", &["external"]),
     AttributeDef::string("title", "The user's title, such as \"Vice President\"."),
@@ -359,7 +406,7 @@ pub static USER_ATTRIBUTES: &[AttributeDef] = &[
     AttributeDef::string("password", "The User's cleartext password. Accepted and never stored or returned.")
         .mutability(Mutability::WriteOnly)
         .returned(Returned::Never),
-    AttributeDef::complex("emails", "Email addresses for the user.", multi_valued_subs!("Email address for the User.", &["work", "home", "other"])).multi(),
+    AttributeDef::complex("emails", "Email addresses for the user.", multi_valued_subs!("Email address for the User.", &["work", "home", "other"])).multi().max_values(MAX_EMAILS),
     AttributeDef::complex("phoneNumbers", "Phone numbers for the User.", multi_valued_subs!("Phone number of the User.", &["work", "home", "mobile", "fax", "pager", "other"])).multi(),
     AttributeDef::complex("ims", "Instant messaging addresses for the User.", multi_valued_subs!("Instant messaging address for the User.", &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"])).multi(),
     AttributeDef::complex("photos", "URLs of photos of the User.", multi_valued_subs!("URL of a photo of the User.", &["photo", "thumbnail"])).multi(),
@@ -389,7 +436,8 @@ pub static USER_ATTRIBUTES: &[AttributeDef] = &[
         ],
     )
     .multi()
-    .mutability(Mutability::ReadOnly),
+    .mutability(Mutability::ReadOnly)
+    .stored_apart(),
     AttributeDef::complex("entitlements", "A list of entitlements for the User that represent a thing the User has.", multi_valued_subs!("The value of an entitlement.", &[])).multi(),
     AttributeDef::complex("roles", "A list of roles for the User that collectively represent who the User is.", multi_valued_subs!("The value of a role.", &[])).multi(),
     AttributeDef::complex("x509Certificates", "A list of certificates issued to the User.", multi_valued_subs!("The value of an X.509 certificate.", &[])).multi(),
@@ -434,7 +482,8 @@ pub static GROUP_ATTRIBUTES: &[AttributeDef] = &[
         "A human-readable name for the Group. Unique per tenant.",
     )
     .required()
-    .unique(),
+    .unique()
+    .max_length(MAX_NAME_CHARS),
     AttributeDef::complex(
         "members",
         "A list of members of the Group. Returned by GET /Groups/{id}; list and search \
@@ -459,7 +508,8 @@ pub static GROUP_ATTRIBUTES: &[AttributeDef] = &[
             .mutability(Mutability::Immutable),
         ],
     )
-    .multi(),
+    .multi()
+    .stored_apart(),
 ];
 
 /// A schema as served by `/Schemas` (RFC 7643 section 7).

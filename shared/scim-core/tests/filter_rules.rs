@@ -32,6 +32,22 @@ fn string_comparisons_ignore_case_unless_case_exact() {
 }
 
 #[test]
+fn composed_and_decomposed_unicode_compare_equal_unless_case_exact() {
+    // "José" with a precomposed é (NFC) in the resources, with e + U+0301 (NFD) in the filter.
+    let user = json!({"userName": "Jos\u{e9}", "externalId": "Jos\u{e9}",
+        "emails": [{"value": "jos\u{e9}@example.com"}]});
+    assert!(user_filter("userName eq \"JOSE\u{301}\"").matches(&user));
+    assert!(user_filter("emails[value eq \"jose\u{301}@example.com\"]").matches(&user));
+    assert!(!user_filter("externalId eq \"Jose\u{301}\"").matches(&user));
+    let group = json!({"displayName": "Caf\u{e9}"});
+    assert!(group_filter("displayName eq \"CAFE\u{301}\"").matches(&group));
+    assert_eq!(
+        user_filter("userName eq \"JOSE\u{301}\"").index_key(),
+        Some(IndexKey::UserName("jos\u{e9}".into()))
+    );
+}
+
+#[test]
 fn members_value_is_case_exact_in_group_filters() {
     let group = json!({"displayName": "Ops", "members": [{"value": "AbC"}]});
     assert!(group_filter(r#"members.value eq "AbC""#).matches(&group));

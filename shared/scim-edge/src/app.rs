@@ -175,7 +175,10 @@ impl App {
         let admitted = self.limiter.admit(self.store(), &principal).await;
         marks.after_rate = Some(self.store().calls());
         admitted.map_err(|e| (e, Some(principal.clone())))?;
-        let base_url = request.base_url(self.config.public_base_url.as_deref());
+        let Some(base_url) = request.base_url(self.config.public_base_url.as_deref()) else {
+            tracing::error!("no public base URL: set SCIM_PUBLIC_BASE_URL outside API Gateway");
+            return Err((ScimError::Internal, Some(principal)));
+        };
         let result = match family {
             Family::Discovery => crate::discovery::handle(self, &base_url, route),
             Family::Users | Family::Groups => {

@@ -9,8 +9,9 @@ pub struct Config {
     pub table: String,
     /// `TOKEN_KEY_SECRET_ID`: the Secrets Manager secret holding the token HMAC key.
     pub token_key_secret_id: String,
-    /// `SCIM_PUBLIC_BASE_URL`: the base URL to put in `meta.location` (otherwise derived from
-    /// the request's Host header).
+    /// `SCIM_PUBLIC_BASE_URL`: the base URL of `meta.location`, `Location` and `$ref`
+    /// (`https://scim.example.com/scim/v2`); otherwise the API's own URL from API Gateway's
+    /// request context. Never taken from request headers.
     pub public_base_url: Option<String>,
     /// `SCIM_PLATFORM_SCHEMA_URN`: the custom extension's URN.
     pub platform_schema_urn: String,
@@ -68,7 +69,18 @@ impl Config {
         Ok(Self {
             table: required("TABLE_NAME")?,
             token_key_secret_id: required("TOKEN_KEY_SECRET_ID")?,
-            public_base_url: get("SCIM_PUBLIC_BASE_URL").filter(|v| !v.is_empty()),
+            public_base_url: match get("SCIM_PUBLIC_BASE_URL").filter(|v| !v.is_empty()) {
+                None => None,
+                Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                    Some(url.trim_end_matches('/').to_string())
+                }
+                Some(url) => {
+                    return Err(ConfigError::Invalid(
+                        "SCIM_PUBLIC_BASE_URL",
+                        format!("{url} is not an http(s) URL"),
+                    ))
+                }
+            },
             platform_schema_urn: get("SCIM_PLATFORM_SCHEMA_URN")
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| DEFAULT_PLATFORM_SCHEMA.into()),
@@ -133,6 +145,26 @@ mod tests {
             ("SCIM_RATE_LIMIT_PER_SECOND", "0"),
         ]));
         assert!(err.is_err());
+    }
+
+    #[test]
+    fn the_public_base_url_must_be_an_http_url() {
+        let with = |url: &str| {
+            Config::from_lookup(env(&[
+                ("TABLE_NAME", "t"),
+                ("TOKEN_KEY_SECRET_ID", "s"),
+                ("SCIM_PUBLIC_BASE_URL", url),
+            ]))
+        };
+        assert_eq!(
+            with("https://scim.example.com/scim/v2/")
+                .unwrap()
+                .public_base_url
+                .as_deref(),
+            Some("https://scim.example.com/scim/v2")
+        );
+        assert!(with("javascript://x/scim/v2").is_err());
+        assert!(with("scim.example.com/scim/v2").is_err());
     }
 
     #[test]

@@ -43,6 +43,9 @@ pub struct Request {
     /// Lowercased header names.
     pub headers: BTreeMap<String, String>,
     pub body: Vec<u8>,
+    /// The API's own URL (`https://<domain>[/<stage>]`) as API Gateway names it in the request
+    /// context, never from a header; `None` outside API Gateway.
+    pub endpoint: Option<String>,
 }
 
 impl Request {
@@ -72,26 +75,17 @@ impl Request {
         Ok(token.trim())
     }
 
-    /// The absolute base URL of the SCIM API (`https://host/scim/v2`), from the configured
-    /// public URL or else from the request's host.
-    pub fn base_url(&self, configured: Option<&str>) -> String {
-        if let Some(base) = configured {
-            return base.trim_end_matches('/').to_string();
+    /// The absolute base URL of the SCIM API (`https://host/scim/v2`) that `meta.location`,
+    /// `Location` and `$ref` use: the configured public URL (`SCIM_PUBLIC_BASE_URL`), else the
+    /// API's own URL from API Gateway's request context. Never a request header: `Host` and
+    /// `X-Forwarded-*` are the client's to choose, and a URL built from them would point IdPs
+    /// (and anything that follows `Location`) wherever the sender likes. `None` when neither
+    /// is known.
+    pub fn base_url(&self, configured: Option<&str>) -> Option<String> {
+        match configured {
+            Some(base) => Some(base.trim_end_matches('/').to_string()),
+            None => self.endpoint.as_ref().map(|api| format!("{api}/scim/v2")),
         }
-        let host = self.header("host").unwrap_or("localhost");
-        let proto = self.header("x-forwarded-proto").unwrap_or(
-            if host.starts_with("127.") || host.starts_with("localhost") {
-                "http"
-            } else {
-                "https"
-            },
-        );
-        let prefix = self
-            .path
-            .find("/scim/v2")
-            .and_then(|i| self.path.get(..i))
-            .unwrap_or("");
-        format!("{proto}://{host}{prefix}/scim/v2")
     }
 
     /// Parses the body as JSON. Both `application/scim+json` and `application/json` are

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use lambda_http::request::RequestContext;
 use lambda_http::{service_fn, Body, Error, RequestExt};
 
 use crate::app::App;
@@ -55,6 +56,12 @@ fn convert_request(event: lambda_http::Request) -> Request {
         _ => Method::Other,
     };
     let path = event.raw_http_path().to_string();
+    let endpoint = match event.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => {
+            api_endpoint(context.domain_name.as_deref(), context.stage.as_deref())
+        }
+        _ => None,
+    };
     let query = event
         .query_string_parameters_ref()
         .map(|q| {
@@ -84,6 +91,25 @@ fn convert_request(event: lambda_http::Request) -> Request {
         query,
         headers,
         body,
+        endpoint,
+    }
+}
+
+/// The API's own URL from API Gateway's request context: `https://<domainName>`, plus
+/// `/<stage>` for a named stage (the template deploys `$default`, which has no path). API Gateway
+/// sets both: a request reaches the function only through one of the API's own domain names,
+/// whatever `Host` it sent. A domain that is not a plain host name gives `None`.
+fn api_endpoint(domain: Option<&str>, stage: Option<&str>) -> Option<String> {
+    let host_like = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+    };
+    let domain = domain.filter(|d| host_like(d))?;
+    match stage {
+        None | Some("$default") | Some("") => Some(format!("https://{domain}")),
+        Some(stage) if host_like(stage) => Some(format!("https://{domain}/{stage}")),
+        Some(_) => None,
     }
 }
 
@@ -100,4 +126,30 @@ fn convert_response(response: Response) -> Result<lambda_http::Response<Body>, E
         None => Body::Empty,
     };
     Ok(builder.body(body)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::api_endpoint;
+
+    #[test]
+    fn the_api_url_comes_from_the_request_context_domain_and_stage() {
+        let domain = Some("abc123.execute-api.eu-west-1.amazonaws.com");
+        assert_eq!(
+            api_endpoint(domain, Some("$default")).as_deref(),
+            Some("https://abc123.execute-api.eu-west-1.amazonaws.com")
+        );
+        assert_eq!(
+            api_endpoint(domain, Some("prod")).as_deref(),
+            Some("https://abc123.execute-api.eu-west-1.amazonaws.com/prod")
+        );
+    }
+
+    #[test]
+    fn a_domain_that_is_not_a_host_name_gives_no_url() {
+        for domain in ["", "evil.example/x", "a b", "x@y", "javascript:alert(1)//"] {
+            assert_eq!(api_endpoint(Some(domain), None), None, "{domain}");
+        }
+        assert_eq!(api_endpoint(None, None), None);
+    }
 }

@@ -465,7 +465,7 @@ impl<S: GroupStore> Operations<S> {
             judged.push((json, group));
         }
         // In displayName order, as a page of the index would be (the index found them by key).
-        judged.sort_by_cached_key(|(json, _)| json["displayName"].as_str().map(str::to_lowercase));
+        judged.sort_by_cached_key(|(json, _)| json["displayName"].as_str().map(scim_core::fold));
         let page = paging.in_memory(query, judged, |(json, _)| json)?;
         Ok(page.map(|(_, g)| self.render_listed(ctx, &g)))
     }

@@ -6,10 +6,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Mutex, MutexGuard};
 
-use scim_core::codec;
 use scim_core::filter::IndexKey;
 use scim_core::ids::{ResourceId, TenantId};
 use scim_core::patch::MemberDelta;
+use scim_core::{codec, fold};
 use serde_json::Value;
 
 use crate::error::{StoreError, UniqueAttribute};
@@ -62,10 +62,6 @@ pub struct MemoryStore {
 
 fn key(tenant: &TenantId, id: &ResourceId) -> (String, ResourceId) {
     (tenant.to_string(), id.clone())
-}
-
-fn fold(value: &str) -> String {
-    value.to_lowercase()
 }
 
 fn text<'a>(doc: &'a Value, name: &str) -> Option<&'a str> {

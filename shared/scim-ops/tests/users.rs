@@ -8,7 +8,7 @@ use common::*;
 use scim_core::list::Projection;
 use scim_core::PlatformRole;
 use scim_ops::{Operation, Outcome, Precondition, TenantSettings, UserOperation};
-use serde_json::json;
+use serde_json::{json, Value};
 
 // ---- create ----
 
@@ -166,6 +166,73 @@ async fn external_id_is_unique_exactly() {
     h.create_user_with(json!({"userName": "c@example.com", "externalId": "00U1ABC"}))
         .await;
     assert_eq!(h.list_users(&[]).await.unwrap()["totalResults"], 2);
+}
+
+/// "josé" typed with a precomposed é (NFC) and with e + a combining accent (NFD).
+const JOSE_NFC: &str = "jos\u{e9}@example.com";
+const JOSE_NFD: &str = "JOSE\u{301}@example.com";
+
+#[tokio::test]
+async fn a_user_name_in_decomposed_unicode_is_the_same_user_as_in_composed() {
+    let h = Harness::new();
+    let created = h
+        .create_user_with(json!({"userName": JOSE_NFC, "emails": [{"value": JOSE_NFC}]}))
+        .await;
+    let result = h
+        .run(Operation::User(UserOperation::Create {
+            body: json!({"userName": JOSE_NFD}),
+            projection: Projection::default(),
+        }))
+        .await;
+    assert_error(result, 409, Some("uniqueness"));
+    for filter in [
+        format!("userName eq \"{JOSE_NFD}\""),
+        format!("emails.value eq \"{JOSE_NFD}\""),
+        "userName sw \"JOSE\u{301}\"".to_string(),
+    ] {
+        let found = h.list_users(&[("filter", filter.as_str())]).await.unwrap();
+        assert_eq!(listed_ids(&found), vec![resource_id(&created)], "{filter}");
+    }
+}
+
+#[tokio::test]
+async fn a_patch_that_adds_a_twenty_first_email_is_refused_and_changes_nothing() {
+    let h = Harness::new();
+    let emails: Vec<Value> = (0..20)
+        .map(|i| json!({"value": format!("a{i}@example.com")}))
+        .collect();
+    let id = resource_id(
+        &h.create_user_with(json!({"userName": "many@example.com", "emails": emails}))
+            .await,
+    );
+    let result = h
+        .patch_user(
+            &id,
+            patch_body(
+                json!([{"op": "add", "path": "emails", "value": [{"value": "b@example.com"}]}]),
+            ),
+        )
+        .await;
+    assert_error(result, 400, Some("invalidValue"));
+    assert_eq!(
+        h.stored_user(&id).doc["emails"].as_array().map(Vec::len),
+        Some(20)
+    );
+    assert_eq!(h.stored_user(&id).version, 1);
+}
+
+#[tokio::test]
+async fn a_patch_that_grows_the_document_past_its_limit_is_refused() {
+    let h = Harness::new();
+    let id = h.create_user("big@example.com").await;
+    let result = h
+        .patch_user(
+            &id,
+            patch_body(json!([{"op": "add", "path": "title", "value": "x".repeat(110 * 1024)}])),
+        )
+        .await;
+    assert_error(result, 400, Some("invalidValue"));
+    assert!(h.stored_user(&id).doc.get("title").is_none());
 }
 
 #[tokio::test]

@@ -644,6 +644,74 @@ fn a_token_is_verified_in_two_calls_and_refused_in_one() {
     assert_eq!(fake.ops(), ["UpdateItem"]);
 }
 
+/// A token item of the tenant with this hash and prefix, revoked or not.
+fn token_item(hash: &str, prefix: &str, revoked: bool) -> TokenItem {
+    TokenItem {
+        pk: keys::token_pk(hash),
+        sk: keys::TOKEN_SK.into(),
+        gsi1pk: keys::tenant_tokens_gsi(&tenant()),
+        gsi1sk: format!("{}#{prefix}", CHANGE.at),
+        entity: items::TOKEN.into(),
+        tenant_id: "acme".into(),
+        prefix: prefix.into(),
+        name: "Okta".into(),
+        created: CHANGE.at.into(),
+        last_used: None,
+        revoked_at: revoked.then(|| CHANGE.at.to_string()),
+        rotated_from: None,
+    }
+}
+
+/// A store whose tenant holds `tokens` (oldest first), and the fake recording its calls.
+fn store_with_tokens(tokens: &[TokenItem]) -> (crate::Store, Fake) {
+    let listed: Vec<Value> = tokens.iter().map(wire).collect();
+    Fake::store(move |op, _| match op {
+        "Query" => ok(json!({"Items": listed, "Count": listed.len()})),
+        _ => ok(json!({})),
+    })
+}
+
+#[test]
+fn revoking_a_prefix_shared_with_a_revoked_token_revokes_the_live_one() {
+    let (store, fake) = store_with_tokens(&[
+        token_item("old", "scim_1a2b3c4d", true),
+        token_item("live", "scim_1a2b3c4d", false),
+    ]);
+    let outcome = run(store.revoke_token(&tenant(), "scim_1a2b3c4d", CHANGE.at)).unwrap();
+    assert_eq!(outcome, crate::ByPrefix::Found(()));
+    assert_eq!(fake.ops(), ["Query", "UpdateItem"]);
+    assert_eq!(
+        fake.calls()[1].body["Key"]["pk"]["S"],
+        keys::token_pk("live")
+    );
+}
+
+#[test]
+fn a_prefix_shared_by_two_live_tokens_revokes_and_rotates_nothing() {
+    let tokens = [
+        token_item("one", "scim_1a2b3c4d", false),
+        token_item("two", "scim_1a2b3c4d", false),
+    ];
+    let (store, fake) = store_with_tokens(&tokens);
+    let outcome = run(store.revoke_token(&tenant(), "scim_1a2b3c4d", CHANGE.at)).unwrap();
+    assert_eq!(outcome, crate::ByPrefix::Ambiguous(2));
+    assert_eq!(fake.ops(), ["Query"], "no write");
+
+    let (store, fake) = store_with_tokens(&tokens);
+    let hasher = crate::tokens::TokenHasher::new(&[7u8; 64]).unwrap();
+    let rotated = run(store.rotate_token(&tenant(), "scim_1a2b3c4d", &hasher, CHANGE.at)).unwrap();
+    assert!(matches!(rotated, crate::ByPrefix::Ambiguous(2)));
+    assert_eq!(fake.ops(), ["Query"], "no token issued");
+}
+
+#[test]
+fn a_prefix_of_only_revoked_tokens_is_unknown() {
+    let (store, fake) = store_with_tokens(&[token_item("old", "scim_1a2b3c4d", true)]);
+    let outcome = run(store.revoke_token(&tenant(), "scim_1a2b3c4d", CHANGE.at)).unwrap();
+    assert_eq!(outcome, crate::ByPrefix::Unknown);
+    assert_eq!(fake.ops(), ["Query"]);
+}
+
 #[test]
 fn a_rate_claim_falls_back_to_one_request() {
     let (store, fake) = Fake::store(|_, body| {

@@ -5,18 +5,23 @@
 //! | item | pk | sk | gsi1pk | gsi1sk |
 //! |---|---|---|---|---|
 //! | tenant | `TENANT#t` | `TENANT` | | |
-//! | tenant name | `TENANTNAME#lower(name)` | `TENANTNAME` | | |
+//! | tenant name | `TENANTNAME#fold(name)` | `TENANTNAME` | | |
 //! | token | `TOKEN#hmac(token)` | `TOKEN` | `TENANT#t#TOKENS` | `created#prefix` |
 //! | rate counter | `TOKEN#hmac(token)` | `RATE#<epoch second>` | | |
-//! | user | `TENANT#t#USER#id` | `USER` | `TENANT#t#USERS` | `lower(userName)` |
-//! | group (project) | `TENANT#t#GROUP#id` | `GROUP` | `TENANT#t#GROUPS` | `lower(displayName)` |
+//! | user | `TENANT#t#USER#id` | `USER` | `TENANT#t#USERS` | `fold(userName)` |
+//! | group (project) | `TENANT#t#GROUP#id` | `GROUP` | `TENANT#t#GROUPS` | `fold(displayName)` |
 //! | membership | `TENANT#t#GROUP#gid` | `MEMBER#uid` | | |
 //! | uniqueness | `TENANT#t#UNIQUE#<ATTR>#value` | `UNIQUE` | | |
-//! | email index | `TENANT#t#EMAIL#lower(email)` | `USER#id` | | |
+//! | email index | `TENANT#t#EMAIL#fold(email)` | `USER#id` | | |
 //! | audit record | `TENANT#t#AUDIT` | `<at>#<stream event id>` | | |
 //! | resource count (16 shards) | `TENANT#t#COUNTS` | `USERS#<shard>`, `GROUPS#<shard>` | | |
 //! | page position (short-lived) | `TENANT#t#PAGING` | `USERS#<offset>`, `GROUPS#<offset>` | | |
+//!
+//! `fold` is [`scim_core::fold`] (Unicode NFC, then lowercase), the same function the filter
+//! evaluator and the in-memory store compare with. Every value goes into a key through
+//! [`key_part`].
 
+use scim_core::fold;
 use scim_core::ids::{ResourceId, TenantId};
 use sha2::{Digest, Sha256};
 
@@ -37,18 +42,19 @@ const MAX_VERBATIM: usize = 256;
 /// Longest sort key a client can hand back to us (in a cursor's position); DynamoDB's limit.
 pub const MAX_SORT_KEY_LEN: usize = 1024;
 
-/// A value as it appears inside a key: verbatim when short, otherwise its SHA-256.
+/// What a hashed key part starts with.
+const HASHED: &str = "sha256:";
+
+/// A value as it appears inside a key: verbatim when short, otherwise `sha256:<hex>` of it. A
+/// value that itself starts with `sha256:` is hashed too, whatever its length, so no verbatim
+/// part ever looks like a hashed one: a `userName` spelled like another value's hash gets a key
+/// of its own. (Short values keep the keys they always had, unless they began with `sha256:`.)
 pub fn key_part(value: &str) -> String {
-    if value.len() <= MAX_VERBATIM {
+    if value.len() <= MAX_VERBATIM && !value.starts_with(HASHED) {
         value.to_string()
     } else {
-        format!("sha256:{}", hex::encode(Sha256::digest(value.as_bytes())))
+        format!("{HASHED}{}", hex::encode(Sha256::digest(value.as_bytes())))
     }
-}
-
-/// Case-insensitive form used for userName, displayName and email keys.
-pub fn fold(value: &str) -> String {
-    value.to_lowercase()
 }
 
 pub fn tenant_pk(tenant: &TenantId) -> String {
@@ -185,6 +191,50 @@ mod tests {
         let long = "x".repeat(10_000);
         assert!(key_part(&long).len() < 80);
         assert_eq!(key_part("short"), "short");
+    }
+
+    #[test]
+    fn a_value_spelled_like_a_hash_never_shares_the_hashed_values_key() {
+        let long = "x".repeat(300);
+        let hashed = key_part(&long);
+        assert!(hashed.starts_with("sha256:"));
+        assert_ne!(key_part(&hashed), hashed);
+        let Some(t) = TenantId::parse("acme") else {
+            unreachable!("valid tenant id")
+        };
+        assert_ne!(
+            unique_pk(&t, Unique::UserName, &long),
+            unique_pk(&t, Unique::UserName, &hashed)
+        );
+        assert_ne!(
+            unique_pk(&t, Unique::UserExternalId, &long),
+            unique_pk(&t, Unique::UserExternalId, &hashed)
+        );
+        assert_ne!(email_pk(&t, &long), email_pk(&t, &hashed));
+        // Values that merely mention the prefix elsewhere stay verbatim.
+        assert_eq!(
+            key_part("ann+sha256:x@example.com"),
+            "ann+sha256:x@example.com"
+        );
+    }
+
+    #[test]
+    fn keys_of_a_name_in_composed_and_decomposed_form_are_one_key() {
+        let Some(t) = TenantId::parse("acme") else {
+            unreachable!("valid tenant id")
+        };
+        let composed = "jos\u{e9}@example.com";
+        let decomposed = "JOSE\u{301}@example.com";
+        assert_eq!(
+            unique_pk(&t, Unique::UserName, composed),
+            unique_pk(&t, Unique::UserName, decomposed)
+        );
+        assert_eq!(
+            unique_pk(&t, Unique::GroupDisplayName, composed),
+            unique_pk(&t, Unique::GroupDisplayName, decomposed)
+        );
+        assert_eq!(email_pk(&t, composed), email_pk(&t, decomposed));
+        assert_eq!(name_sk(composed), name_sk(decomposed));
     }
 
     #[test]

@@ -30,11 +30,11 @@ mod users;
 pub use error::{StoreError, UniqueAttribute};
 pub use items::{AuditItem, GroupItem, MembershipItem, TenantItem, TokenItem, UserItem};
 pub use platform::{Project, ProjectMember, UserProject};
-pub use records::{UserFacts, MAX_INDEXED_EMAILS};
+pub use records::UserFacts;
 pub use scim_core::patch::MemberDelta;
 pub use scim_ops::{
     AuditRecord, AuditTrail, Change, Group, GroupStore, Member, Principal, RateCounter, Refusal,
     TenantSettings, TokenStore, User, UserStore,
 };
 pub use store::Store;
-pub use tenants::{TENANT_ACTIVE, TENANT_DISABLED};
+pub use tenants::{ByPrefix, TENANT_ACTIVE, TENANT_DISABLED};

@@ -15,15 +15,15 @@ use crate::error::StoreError;
 use crate::items::{self, GroupItem, MembershipItem, UserItem};
 use crate::keys;
 
-/// Emails beyond this many per user are stored but not indexed for `emails eq` lookups.
-pub const MAX_INDEXED_EMAILS: usize = 20;
+use scim_core::limits::MAX_EMAILS;
 
 /// What the table indexes of a SCIM user document.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserFacts {
     pub user_name: String,
     pub external_id: Option<String>,
-    /// Folded, sorted, without duplicates, at most [`MAX_INDEXED_EMAILS`].
+    /// Folded, sorted, without duplicates: all of them, since the codec refuses a user with more
+    /// than [`MAX_EMAILS`]. (A document stored before that limit keeps its first ones indexed.)
     pub emails: Vec<String>,
 }
 
@@ -36,11 +36,11 @@ impl UserFacts {
             .into_iter()
             .flatten()
             .filter_map(|e| e.get("value").and_then(Value::as_str))
-            .map(keys::fold)
+            .map(scim_core::fold)
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        emails.truncate(MAX_INDEXED_EMAILS);
+        emails.truncate(MAX_EMAILS);
         Self {
             user_name: text(doc, "userName"),
             external_id: scim_core::codec::external_id(doc).map(str::to_string),
@@ -338,12 +338,12 @@ mod tests {
     }
 
     #[test]
-    fn many_emails_are_indexed_up_to_the_limit() {
+    fn emails_are_indexed_folded_and_at_most_up_to_the_limit() {
         let emails: Vec<Value> = (0..30)
             .map(|i| json!({"value": format!("U{i:02}@x.com")}))
             .collect();
         let facts = UserFacts::of(&json!({"userName": "a", "emails": emails}));
-        assert_eq!(facts.emails.len(), MAX_INDEXED_EMAILS);
+        assert_eq!(facts.emails.len(), MAX_EMAILS);
         assert_eq!(facts.emails[0], "u00@x.com");
         assert_eq!(UserFacts::of(&json!({})).user_name, "");
         assert_eq!(

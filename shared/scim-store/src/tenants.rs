@@ -144,26 +144,45 @@ impl Store {
 
     /// Rotation: issues a new token with the same name, recording which one it replaces. The
     /// old token keeps working until it is revoked, so the IdP can be switched over without a
-    /// gap. `None` when the tenant has no unrevoked token with that prefix.
+    /// gap. The prefix must name exactly one unrevoked token ([`Self::live_token`]).
     pub async fn rotate_token(
         &self,
         tenant: &TenantId,
         prefix: &str,
         hasher: &TokenHasher,
         now: &str,
-    ) -> Result<Option<(NewToken, String)>, StoreError> {
-        let Some(old) = self
-            .list_tokens(tenant)
-            .await?
-            .into_iter()
-            .find(|t| t.prefix == prefix && t.revoked_at.is_none())
-        else {
-            return Ok(None);
+    ) -> Result<ByPrefix<(NewToken, String)>, StoreError> {
+        let old = match self.live_token(tenant, prefix).await? {
+            ByPrefix::Found(old) => old,
+            ByPrefix::Unknown => return Ok(ByPrefix::Unknown),
+            ByPrefix::Ambiguous(live) => return Ok(ByPrefix::Ambiguous(live)),
         };
         let new = self
             .put_new_token(tenant, &old.name, Some(prefix), hasher, now)
             .await?;
-        Ok(Some((new, old.name)))
+        Ok(ByPrefix::Found((new, old.name)))
+    }
+
+    /// The tenant's one unrevoked token with this visible prefix. A prefix is 32 random bits, so
+    /// two tokens of a tenant may share one; a revoked token never stands in for a live one, and
+    /// when several live tokens share the prefix none is chosen (the caller must not act on
+    /// the wrong one).
+    pub async fn live_token(
+        &self,
+        tenant: &TenantId,
+        prefix: &str,
+    ) -> Result<ByPrefix<TokenItem>, StoreError> {
+        let mut live: Vec<TokenItem> = self
+            .list_tokens(tenant)
+            .await?
+            .into_iter()
+            .filter(|t| t.prefix == prefix && t.revoked_at.is_none())
+            .collect();
+        Ok(match live.len() {
+            0 => ByPrefix::Unknown,
+            1 => live.pop().map_or(ByPrefix::Unknown, ByPrefix::Found),
+            n => ByPrefix::Ambiguous(n),
+        })
     }
 
     async fn put_new_token(
@@ -208,20 +227,19 @@ impl Store {
             .unwrap_or_default())
     }
 
-    /// Revokes the tenant's token with this visible prefix. Returns false if there is none.
+    /// Revokes the tenant's one unrevoked token with this visible prefix
+    /// ([`Self::live_token`]); nothing is revoked when the prefix names no live token or more
+    /// than one.
     pub async fn revoke_token(
         &self,
         tenant: &TenantId,
         prefix: &str,
         now: &str,
-    ) -> Result<bool, StoreError> {
-        let Some(token) = self
-            .list_tokens(tenant)
-            .await?
-            .into_iter()
-            .find(|t| t.prefix == prefix)
-        else {
-            return Ok(false);
+    ) -> Result<ByPrefix<()>, StoreError> {
+        let token = match self.live_token(tenant, prefix).await? {
+            ByPrefix::Found(token) => token,
+            ByPrefix::Unknown => return Ok(ByPrefix::Unknown),
+            ByPrefix::Ambiguous(live) => return Ok(ByPrefix::Ambiguous(live)),
         };
         self.client
             .update_item()
@@ -233,8 +251,19 @@ impl Store {
             .send()
             .await
             .map_err(from_sdk)?;
-        Ok(true)
+        Ok(ByPrefix::Found(()))
     }
+}
+
+/// What a token's visible prefix names among a tenant's unrevoked tokens.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ByPrefix<T> {
+    /// Exactly one: the command acted on it.
+    Found(T),
+    /// None (never issued, or revoked already).
+    Unknown,
+    /// This many share the prefix; nothing was done.
+    Ambiguous(usize),
 }
 
 impl TokenStore for Store {

@@ -95,6 +95,52 @@ fn the_admin_function_issues_lists_rotates_and_revokes_tokens() {
     );
 }
 
+/// Before any token the admin function issues: a look-alike listed first.
+const EARLIER: &str = "2000-01-01T00:00:00Z";
+
+#[test]
+fn revoking_a_prefix_shared_with_a_revoked_token_revokes_the_live_one() {
+    let tenant = unique("admpfx");
+    ok(json!({"command": "tenant.create", "name": tenant}));
+    let issued = ok(json!({"command": "token.issue", "tenant": tenant, "name": "Okta"}));
+    let prefix = issued["prefix"].as_str().unwrap().to_string();
+    let live = Client::with_token(&tenant, issued["token"].as_str().unwrap());
+    assert_eq!(live.get("/Users").status, 200);
+    // An older, already revoked token with the same 32-bit prefix.
+    integration_tests::store::put_token_record(&tenant, &prefix, EARLIER, true);
+
+    let revoked = ok(json!({"command": "token.revoke", "tenant": tenant, "prefix": prefix}));
+    assert_eq!(revoked["revoked"], prefix.as_str());
+    wait_out_token_cache();
+    live.get("/Users").assert_scim_error(401, None);
+}
+
+#[test]
+fn a_prefix_shared_by_two_live_tokens_is_refused_and_revokes_nothing() {
+    let tenant = unique("admamb");
+    ok(json!({"command": "tenant.create", "name": tenant}));
+    let issued = ok(json!({"command": "token.issue", "tenant": tenant, "name": "Entra"}));
+    let prefix = issued["prefix"].as_str().unwrap().to_string();
+    let live = Client::with_token(&tenant, issued["token"].as_str().unwrap());
+    integration_tests::store::put_token_record(&tenant, &prefix, EARLIER, false);
+
+    for command in ["token.revoke", "token.rotate"] {
+        assert_eq!(
+            refused(json!({"command": command, "tenant": tenant, "prefix": prefix})),
+            "ambiguous_prefix",
+            "{command}"
+        );
+    }
+    wait_out_token_cache();
+    assert_eq!(live.get("/Users").status, 200, "the live token still works");
+    let listed = tokens(&tenant);
+    assert_eq!(listed.len(), 2, "no token issued by the refused rotation");
+    assert!(
+        listed.iter().all(|t| t["revoked_at"].is_null()),
+        "{listed:?}"
+    );
+}
+
 #[test]
 fn a_tenant_disabled_through_the_admin_function_is_refused_until_enabled() {
     let tenant = unique("admdis");

@@ -117,13 +117,13 @@ fn ordering_holds(op: CompareOp, ord: Ordering) -> bool {
     }
 }
 
-/// Case-folds unless the attribute is `caseExact` (RFC 7643 section 2.3.1; binary values are
-/// always case-exact, section 2.3.6).
+/// Case-folds ([`crate::fold`]) unless the attribute is `caseExact` (RFC 7643 section 2.3.1;
+/// binary values are always case-exact, section 2.3.6).
 fn fold(def: &AttributeDef, s: &str) -> String {
     if def.case_exact || def.ty == AttributeType::Binary {
         s.to_owned()
     } else {
-        s.to_lowercase()
+        crate::fold(s)
     }
 }
 

@@ -46,8 +46,8 @@ pub struct Filter {
 }
 
 /// An equality a store can look up directly instead of scanning. Strings of attributes that are
-/// not `caseExact` (`userName`, `displayName`, email addresses) are lowercased with
-/// [`str::to_lowercase`]; `id` and `externalId` are verbatim.
+/// not `caseExact` (`userName`, `displayName`, email addresses) are folded with
+/// [`crate::fold`] (NFC, then lowercase); `id` and `externalId` are verbatim.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum IndexKey {
     Id(String),
@@ -138,13 +138,11 @@ fn key_of(expr: &FilterExpr, kind: ResourceKind) -> Option<IndexKey> {
         } if path.extension.is_none() => match (path.attr, path.sub_attr, kind) {
             ("id", None, _) => Some(IndexKey::Id(s.clone())),
             ("externalId", None, _) => Some(IndexKey::ExternalId(s.clone())),
-            ("userName", None, ResourceKind::User) => Some(IndexKey::UserName(s.to_lowercase())),
+            ("userName", None, ResourceKind::User) => Some(IndexKey::UserName(crate::fold(s))),
             ("displayName", None, ResourceKind::Group) => {
-                Some(IndexKey::DisplayName(s.to_lowercase()))
+                Some(IndexKey::DisplayName(crate::fold(s)))
             }
-            ("emails", Some("value"), ResourceKind::User) => {
-                Some(IndexKey::Email(s.to_lowercase()))
-            }
+            ("emails", Some("value"), ResourceKind::User) => Some(IndexKey::Email(crate::fold(s))),
             ("members", Some("value"), ResourceKind::Group) => Some(IndexKey::Member(s.clone())),
             _ => None,
         },
@@ -175,7 +173,7 @@ fn email_in_value_filter(expr: &FilterExpr) -> Option<IndexKey> {
             path,
             op: CompareOp::Eq,
             value: CompValue::String(s),
-        } if path.sub_attr == Some("value") => Some(IndexKey::Email(s.to_lowercase())),
+        } if path.sub_attr == Some("value") => Some(IndexKey::Email(crate::fold(s))),
         FilterExpr::And(a, b) => email_in_value_filter(a).or_else(|| email_in_value_filter(b)),
         _ => None,
     }

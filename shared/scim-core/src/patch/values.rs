@@ -168,9 +168,7 @@ pub(super) fn same_value(def: &AttributeDef, a: &Value, b: &Value) -> bool {
 
 pub(super) fn scalar_eq(def: &AttributeDef, a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) if !def.case_exact => {
-            x.to_lowercase() == y.to_lowercase()
-        }
+        (Value::String(x), Value::String(y)) if !def.case_exact => crate::fold(x) == crate::fold(y),
         _ => a == b,
     }
 }
