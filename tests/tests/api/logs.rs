@@ -18,8 +18,7 @@ fn request_lines(prefix: &str) -> Vec<Value> {
         .lines()
         .filter(|l| l.starts_with('{'))
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
-        .filter(|v| v["fields"]["message"] == "request" && v["fields"]["token_prefix"] == prefix)
-        .map(|v| v["fields"].clone())
+        .filter(|v| v["message"] == "request" && v["token_prefix"] == prefix)
         .collect()
 }
 
