@@ -24,7 +24,7 @@ use serde_json::{json, Map, Value};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::Writer;
-use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
+use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
 /// The environment variable naming the metrics' namespace (the template sets
@@ -144,7 +144,9 @@ pub fn metadata(namespace: &str, line: &Map<String, Value>, timestamp_ms: u64) -
 }
 
 /// The `tracing` formatter of every function: one flat JSON object per line, with the `_aws`
-/// block on the lines that carry metrics.
+/// block on the lines that carry metrics. The fields of the spans around the event join the
+/// line (lambda_runtime's invocation span: `requestId`, and `xrayTraceId` when X-Ray traces the
+/// invocation) when the span fields are recorded as JSON (`JsonFields`, as `init_tracing` does).
 #[derive(Debug, Clone)]
 pub struct JsonLines {
     namespace: String,
@@ -189,14 +191,26 @@ where
 {
     fn format_event(
         &self,
-        _ctx: &FmtContext<'_, S, N>,
+        ctx: &FmtContext<'_, S, N>,
         mut writer: Writer<'_>,
         event: &Event<'_>,
     ) -> fmt::Result {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-        let text = serde_json::to_string(&self.line(event, now)).map_err(|_| fmt::Error)?;
+        let mut line = self.line(event, now);
+        for span in ctx.event_scope().into_iter().flat_map(|s| s.from_root()) {
+            let extensions = span.extensions();
+            let Some(fields) = extensions.get::<FormattedFields<N>>() else {
+                continue;
+            };
+            if let Ok(Value::Object(fields)) = serde_json::from_str::<Value>(&fields.fields) {
+                for (name, value) in fields {
+                    line.entry(name).or_insert(value);
+                }
+            }
+        }
+        let text = serde_json::to_string(&line).map_err(|_| fmt::Error)?;
         writeln!(writer, "{text}")
     }
 }
@@ -263,6 +277,7 @@ mod tests {
         let writer = capture.clone();
         let subscriber = tracing_subscriber::fmt()
             .event_format(JsonLines::new("SCIM/test"))
+            .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
             .with_writer(move || writer.clone())
             .finish();
         tracing::subscriber::with_default(subscriber, emit);
@@ -323,6 +338,17 @@ mod tests {
         );
         // The tenant is a property, never a dimension.
         assert!(!aws.to_string().contains("tenant"));
+    }
+
+    #[test]
+    fn the_invocation_span_fields_join_the_line_without_overriding_the_event() {
+        let out = lines(|| {
+            let span = tracing::info_span!("Lambda runtime invoke", requestId = "r-1", status = 7);
+            let _entered = span.enter();
+            tracing::info!(status = 200u16, "request");
+        });
+        assert_eq!(out[0]["requestId"], "r-1", "{out:?}");
+        assert_eq!(out[0]["status"], 200);
     }
 
     #[test]

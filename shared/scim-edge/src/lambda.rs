@@ -39,6 +39,7 @@ pub fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .event_format(crate::emf::JsonLines::from_env())
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
         .with_env_filter(filter)
         .try_init();
 }
