@@ -113,10 +113,26 @@ impl App {
                     format!("{:.3}", self.store().consumed_capacity() - capacity_before),
                 );
         }
+        // The metrics of this line (crate::emf::REQUEST): counts are 0 or 1, so a metric's Sum
+        // is the number of such requests. A 401 names the prefix of the token it refused
+        // (when well-formed: the public part, never the secret), so an IdP stuck on a revoked
+        // token shows up in the logs and the template's Contributor Insights rule.
+        let status = response.status;
+        let count = |yes: bool| u64::from(yes);
+        let token_prefix = match &principal {
+            Some(p) => Some(p.token_prefix.as_str()),
+            None if status == 401 => request
+                .bearer_token()
+                .ok()
+                .filter(|t| scim_ops::tokens::is_well_formed(t))
+                .and_then(scim_ops::tokens::prefix_of),
+            None => None,
+        };
         tracing::info!(
             request_id,
+            function = function_name(family),
             tenant = principal.as_ref().map(|p| p.tenant.as_str()),
-            token_prefix = principal.as_ref().map(|p| p.token_prefix.as_str()),
+            token_prefix,
             method = ?request.method,
             route = route.as_ref().map(Route::name).unwrap_or("unknown"),
             operation = route
@@ -129,6 +145,17 @@ impl App {
             auth_dynamodb_calls = auth_calls,
             ratelimit_dynamodb_calls = rate_calls,
             duration_ms = started.elapsed().as_millis() as u64,
+            requests = 1u64,
+            status_2xx = count((200..300).contains(&status)),
+            status_4xx = count((400..500).contains(&status)),
+            status_5xx = count(status >= 500),
+            status_401 = count(status == 401),
+            status_429 = count(status == 429),
+            rate_limited = count(marks.rate_limited),
+            // A verification that read no table is the cache's; one that read it (accepted,
+            // refused or failed) is the table's; a missing or malformed token is neither.
+            token_cache = count(marks.after_auth.is_some() && auth_calls == 0),
+            token_table = count(auth_calls > 0),
             "request"
         );
         response
@@ -174,6 +201,7 @@ impl App {
         marks.after_auth = Some(self.store().calls());
         let admitted = self.limiter.admit(self.store(), &principal).await;
         marks.after_rate = Some(self.store().calls());
+        marks.rate_limited = admitted.is_err();
         admitted.map_err(|e| (e, Some(principal.clone())))?;
         let Some(base_url) = request.base_url(self.config.public_base_url.as_deref()) else {
             tracing::error!("no public base URL: set SCIM_PUBLIC_BASE_URL outside API Gateway");
@@ -209,6 +237,17 @@ impl App {
 struct CallMarks {
     after_auth: Option<u64>,
     after_rate: Option<u64>,
+    /// The rate limiter refused the request (429).
+    rate_limited: bool,
+}
+
+/// The `function` dimension of the request metrics: bounded, and the same in every stack.
+fn function_name(family: Family) -> &'static str {
+    match family {
+        Family::Users => "users",
+        Family::Groups => "groups",
+        Family::Discovery => "discovery",
+    }
 }
 
 fn resource_id(route: &Route) -> Option<&str> {

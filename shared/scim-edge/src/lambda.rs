@@ -33,16 +33,15 @@ pub async fn run(family: Family) -> Result<(), Error> {
     .await
 }
 
-/// JSON logs to stdout (CloudWatch), level from `RUST_LOG` (default info).
+/// JSON logs to stdout (CloudWatch), one flat object per line, level from `RUST_LOG` (default
+/// info); the request and audit lines carry their metrics in EMF ([`crate::emf`]).
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
-        .json()
+        .event_format(crate::emf::JsonLines::from_env())
+        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
         .with_env_filter(filter)
-        .with_current_span(false)
-        .with_target(false)
-        .without_time()
         .try_init();
 }
 

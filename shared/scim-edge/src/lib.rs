@@ -5,6 +5,7 @@
 pub mod app;
 pub mod config;
 pub mod discovery;
+pub mod emf;
 pub mod http;
 pub mod lambda;
 pub mod routes;
