@@ -22,6 +22,7 @@ mod okta_user_flow;
 mod openapi_spec;
 mod projects;
 mod rate_limit;
+mod stand_in;
 mod users_concurrency;
 mod users_crud;
 mod users_filters;
