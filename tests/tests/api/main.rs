@@ -15,6 +15,7 @@ mod faults;
 mod groups_rfc7644;
 mod groups_scale;
 mod hostile_input;
+mod iam;
 mod isolation;
 mod logs;
 mod okta_group_flow;
