@@ -82,7 +82,8 @@ def refusal(operation, body, schema_of):
 
 
 # ----------------------------------------------------------------------------------------------
-# Sizes (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)
+# Sizes, as the developer guide counts them ("Item sizes and formats",
+# https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html)
 
 
 def _utf8(text):
@@ -192,10 +193,11 @@ def _batch_write_item(request, schema_of):
     request_items = request["RequestItems"]
     for table, writes in request_items.items():
         if len(writes) > MAX_BATCH_WRITE:
-            return (f"1 validation error detected: Value '{_object_list(table, 'WriteRequest', len(writes))}'"
-                    " at 'requestItems' failed to satisfy constraint: Map value must satisfy "
-                    f"constraint: [Member must have length less than or equal to {MAX_BATCH_WRITE}, "
-                    "Member must have length greater than or equal to 1]")
+            value = _object_list(table, "WriteRequest", len(writes))
+            return (f"1 validation error detected: Value '{value}' at 'requestItems' failed "
+                    "to satisfy constraint: Map value must satisfy constraint: [Member must have "
+                    f"length less than or equal to {MAX_BATCH_WRITE}, Member must have length "
+                    "greater than or equal to 1]")
     if sum(len(writes) for writes in request_items.values()) > MAX_BATCH_WRITE:
         return "Too many items requested for the BatchWriteItem call"
     for table, writes in request_items.items():
@@ -224,8 +226,9 @@ def _batch_get_item(request, schema_of):
     request_items = request["RequestItems"]
     for table, wanted in request_items.items():
         if len(wanted["Keys"]) > MAX_BATCH_GET:
-            return (f"1 validation error detected: Value '{_object_list(None, 'Key', len(wanted['Keys']))}'"
-                    f" at 'requestItems.{table}.member.keys' failed to satisfy constraint: "
+            value = _object_list(None, "Key", len(wanted["Keys"]))
+            return (f"1 validation error detected: Value '{value}' at "
+                    f"'requestItems.{table}.member.keys' failed to satisfy constraint: "
                     f"Member must have length less than or equal to {MAX_BATCH_GET}")
     if sum(len(wanted["Keys"]) for wanted in request_items.values()) > MAX_BATCH_GET:
         return "Too many items requested for the BatchGetItem call"

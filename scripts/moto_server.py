@@ -190,7 +190,9 @@ def _schemas(environ):
         table = tables.get(name.rsplit("/", 1)[-1] if name.startswith("arn:") else name)
         if table is None:
             return None
-        table_keys = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+        table_keys = [table.hash_key_attr]
+        if table.range_key_attr:
+            table_keys.append(table.range_key_attr)
         index_keys = {
             index.name: [key["AttributeName"] for key in index.schema]
             for index in table.indexes + table.global_indexes
@@ -206,6 +208,8 @@ def _refused(operation, body, environ):
     if refused is None:
         return None
     status, kind, message = refused
+    # In the stand-in's log (.local/<stack>/moto.log), so a refusal our own code caused is found.
+    print(f"refused {operation}: {message[:300]}", file=sys.stderr, flush=True)
     return _json(status, {"__type": kind, "message": message})
 
 
