@@ -21,6 +21,12 @@ One DynamoDB behaviour moto lacks is added:
    `ClientRequestToken`). The Rust SDK fills the token and reuses it when it retries, so a
    transaction whose response was lost is retried safely, as against DynamoDB.
 
+DynamoDB's request limits are checked before moto sees a request (`dynamodb_limits.py`): a
+batch, transaction or item over its limit, two operations on one item, an empty key, a Query
+filter on a key attribute are answered with DynamoDB's own ValidationException, as AWS would,
+instead of being applied by moto. moto's own TransactGetItems limit (25, DynamoDB's before 2022)
+is raised to DynamoDB's 100.
+
 And faults can be injected, for the tests of throttling and transient failures (`faults.rs`).
 A rule names a DynamoDB operation and a substring of the request body (a tenant or resource id,
 so parallel tests never meet each other's faults) and answers the next `times` matching
@@ -47,15 +53,21 @@ import hashlib
 import io
 import json
 import os
+import re
 import sys
 import threading
 import time
 import uuid
 
 import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.responses as dynamodb_responses
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import MotoRequestHandler
 from werkzeug.serving import run_simple
+
+import dynamodb_limits
 
 
 class _NoTableCopy:
@@ -164,6 +176,43 @@ def _error(status, kind, message):
     return _json(status, {"__type": f"com.amazonaws.dynamodb.v20120810#{kind}", "message": message})
 
 
+# The region in a SigV4 Authorization header: Credential=<key>/<date>/<region>/dynamodb/...
+_CREDENTIAL_REGION = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/")
+
+
+def _schemas(environ):
+    """The key schema of a table, as moto holds it, for the request's region."""
+    match = _CREDENTIAL_REGION.search(environ.get("HTTP_AUTHORIZATION", ""))
+    region = match.group(1) if match else "us-east-1"
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables
+
+    def schema_of(name):
+        table = tables.get(name.rsplit("/", 1)[-1] if name.startswith("arn:") else name)
+        if table is None:
+            return None
+        table_keys = [table.hash_key_attr]
+        if table.range_key_attr:
+            table_keys.append(table.range_key_attr)
+        index_keys = {
+            index.name: [key["AttributeName"] for key in index.schema]
+            for index in table.indexes + table.global_indexes
+        }
+        return dynamodb_limits.KeySchema(table_keys, index_keys)
+
+    return schema_of
+
+
+def _refused(operation, body, environ):
+    """DynamoDB's ValidationException for a request over one of its limits, or None."""
+    refused = dynamodb_limits.refusal(operation, body, _schemas(environ))
+    if refused is None:
+        return None
+    status, kind, message = refused
+    # In the stand-in's log (.local/<stack>/moto.log), so a refusal our own code caused is found.
+    print(f"refused {operation}: {message[:300]}", file=sys.stderr, flush=True)
+    return _json(status, {"__type": kind, "message": message})
+
+
 def _fault_response(fault, body):
     """The response of an injected fault to a request with this body."""
     if fault == UNPROCESSED:
@@ -222,6 +271,9 @@ class FaultInjector:
             return self.app(environ, start_response)
         operation = target[len(TARGET_PREFIX):]
         body = _read_body(environ)
+        refused = _refused(operation, body, environ)
+        if refused is not None:  # DynamoDB validates a request before anything else happens
+            return _send(start_response, refused)
         rule = self._matching_rule(operation, body)
         if rule is not None and rule["fault"] != "lost_response":
             rule["hits"] += 1
@@ -335,6 +387,7 @@ def main() -> None:
     host, port = sys.argv[1], int(sys.argv[2])
     os.environ.setdefault("MOTO_PORT", str(port))
     _patch_transactions()
+    dynamodb_responses.TRANSACTION_MAX_ITEMS = dynamodb_limits.MAX_TRANSACT_ITEMS
     app = FaultInjector(DomainDispatcherApplication(create_backend_app))
     lock = threading.Lock()
 

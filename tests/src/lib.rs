@@ -2,7 +2,8 @@
 //! `Retry-After` (`client`), the admin CLI and Lambda and what the platform reads through them
 //! (`platform`), request shapes and readings of SCIM responses (`scim`), names, sets and
 //! parallel setup (`names`), fixtures as the RFCs, Okta and Entra send them (`fixtures`),
-//! DynamoDB faults (`faults`) and the local table through the platform's store API (`store`).
+//! DynamoDB faults (`faults`), the local table through the platform's store API (`store`) and
+//! `template.yaml` as the tests read it (`template`).
 //!
 //! The stack is started by `scripts/integration.sh` (`make integration`), which exports
 //! `SCIM_BASE_URL`, `SCIM_ADMIN_BIN` and the local AWS settings. Without them every test fails:
@@ -16,6 +17,7 @@ pub mod names;
 pub mod platform;
 pub mod scim;
 pub mod store;
+pub mod template;
 
 pub use client::{base_url, Client, Resp, MAX_RETRIES, SCIM_JSON};
 pub use faults::{Fault, FaultKind, SDK_ATTEMPTS};

@@ -1,6 +1,6 @@
 //! The local stack's table through the store API the platform (or another Lambda instance)
 //! uses, for tests that read or write it directly: the environment `scripts/local.sh env`
-//! exports.
+//! exports. `dynamodb` is the stand-in itself, for requests the store never builds.
 
 use scim_core::ids::TenantId;
 use scim_store::Store;
@@ -52,4 +52,12 @@ pub fn put_token_record(tenant: &str, prefix: &str, created: &str, revoked: bool
         put = put.item("revoked_at", s(created));
     }
     rt.block_on(put.send()).unwrap();
+}
+
+/// The local DynamoDB stand-in itself (`AWS_ENDPOINT_URL`) through the SDK, and the table's
+/// name, for tests that send it requests the store would never build.
+pub fn dynamodb(rt: &tokio::runtime::Runtime) -> (aws_sdk_dynamodb::Client, String) {
+    let table = std::env::var("TABLE_NAME").expect("TABLE_NAME is not set: run via integration.sh");
+    let sdk = rt.block_on(aws_config::defaults(aws_config::BehaviorVersion::latest()).load());
+    (aws_sdk_dynamodb::Client::new(&sdk), table)
 }

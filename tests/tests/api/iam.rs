@@ -1,0 +1,277 @@
+//! Least privilege in `template.yaml` (issue #12, point 12): each function's role reaches only
+//! the key families that function uses, by `dynamodb:LeadingKeys` conditions, checked against
+//! the keys the store really builds (`scim_store::keys`); and the SCIM functions' reserved
+//! concurrency is one parameter, unreserved by default. Reads the template only: no stack.
+
+use integration_tests::template::{allows, resource_properties, statements, template_text, TABLE};
+use scim_core::ids::{ResourceId, TenantId};
+use scim_store::keys::{self, Unique};
+
+const FUNCTIONS: [&str; 5] = [
+    "UsersFunction",
+    "GroupsFunction",
+    "DiscoveryFunction",
+    "AdminFunction",
+    "AuditFunction",
+];
+const ITEM_ACTIONS: [&str; 7] = [
+    "GetItem",
+    "BatchGetItem",
+    "Query",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "BatchWriteItem",
+];
+
+/// One partition key of each family, as the store builds them for one tenant.
+struct Keys {
+    tenant: String,
+    tenant_name: String,
+    token: String,
+    user: String,
+    user_name_guard: String,
+    user_external_id_guard: String,
+    email: String,
+    group: String,
+    group_name_guard: String,
+    group_external_id_guard: String,
+    audit: String,
+    /// The list bookkeeping partitions of main's 25ca038 (`keys::counts_pk`, `keys::paging_pk`
+    /// there; spelled out here until this branch has them).
+    counts: String,
+    paging: String,
+    /// A guard whose externalId ends like an audit partition: not an audit partition.
+    guard_named_like_audit: String,
+}
+
+fn keys() -> Keys {
+    let tenant = TenantId::parse("acme-0192d7a4").unwrap();
+    let id = ResourceId::parse("0192d7a4-4c1e-4e6f-9a0b-2f3c4d5e6f70").unwrap();
+    Keys {
+        tenant: keys::tenant_pk(&tenant),
+        tenant_name: keys::tenant_name_pk("Acme"),
+        token: keys::token_pk(&"ab".repeat(32)),
+        user: keys::user_pk(&tenant, &id),
+        user_name_guard: keys::unique_pk(&tenant, Unique::UserName, "ann@example.com"),
+        user_external_id_guard: keys::unique_pk(&tenant, Unique::UserExternalId, "00u1"),
+        email: keys::email_pk(&tenant, "ann@example.com"),
+        group: keys::group_pk(&tenant, &id),
+        group_name_guard: keys::unique_pk(&tenant, Unique::GroupDisplayName, "Sales"),
+        group_external_id_guard: keys::unique_pk(&tenant, Unique::GroupExternalId, "g1"),
+        audit: keys::audit_pk(&tenant),
+        counts: format!("{}#COUNTS", keys::tenant_pk(&tenant)),
+        paging: format!("{}#PAGING", keys::tenant_pk(&tenant)),
+        guard_named_like_audit: keys::unique_pk(&tenant, Unique::UserExternalId, "x#AUDIT"),
+    }
+}
+
+/// Asserts what `function` may and may not do: `(action, key, allowed)`.
+fn assert_reach(function: &str, cases: &[(&str, &str, bool)]) {
+    let policy = statements(&template_text(), function);
+    for (action, pk, expected) in cases {
+        assert_eq!(
+            allows(&policy, &format!("dynamodb:{action}"), pk),
+            *expected,
+            "{function} {action} on {pk}"
+        );
+    }
+}
+
+#[test]
+fn every_table_statement_names_the_key_families_it_may_touch() {
+    let template = template_text();
+    for function in FUNCTIONS {
+        let policy = statements(&template, function);
+        let table: Vec<_> = policy.iter().filter(|s| s.resource == TABLE).collect();
+        assert!(!table.is_empty(), "{function} has no table statement");
+        for statement in table {
+            assert!(
+                !statement.leading_keys_like.is_empty() && statement.requires_keys,
+                "{function}/{}: every table statement needs ForAllValues:StringLike on \
+                 dynamodb:LeadingKeys and Null false (a request naming no key passes \
+                 ForAllValues alone)",
+                statement.sid
+            );
+        }
+        for statement in &policy {
+            for action in &statement.actions {
+                assert!(
+                    action != "dynamodb:Scan" && !action.ends_with('*'),
+                    "{function}/{}: {action}",
+                    statement.sid
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_users_function_writes_only_users_their_guards_and_emails() {
+    let k = keys();
+    assert_reach(
+        "UsersFunction",
+        &[
+            ("UpdateItem", &k.token, true),
+            ("GetItem", &k.tenant, true),
+            ("PutItem", &k.user, true),
+            ("UpdateItem", &k.user, true),
+            ("BatchGetItem", &k.user, true),
+            ("PutItem", &k.user_name_guard, true),
+            ("DeleteItem", &k.user_external_id_guard, true),
+            ("Query", &k.email, true),
+            ("PutItem", &k.email, true),
+            // A deleted user's memberships go with it; nothing else of a group.
+            ("DeleteItem", &k.group, true),
+            ("PutItem", &k.group, false),
+            ("UpdateItem", &k.group, false),
+            ("PutItem", &k.group_name_guard, false),
+            ("UpdateItem", &k.tenant, false),
+            ("PutItem", &k.token, false),
+            ("GetItem", &k.audit, false),
+            ("PutItem", &k.audit, false),
+            ("GetItem", &k.tenant_name, false),
+            ("UpdateItem", &k.counts, true),
+            ("Query", &k.counts, true),
+            ("PutItem", &k.paging, true),
+            ("GetItem", &k.paging, true),
+            ("DeleteItem", &k.counts, false),
+        ],
+    );
+}
+
+#[test]
+fn the_groups_function_writes_only_groups_their_guards_and_members_group_lists() {
+    let k = keys();
+    assert_reach(
+        "GroupsFunction",
+        &[
+            ("UpdateItem", &k.token, true),
+            ("GetItem", &k.tenant, true),
+            ("PutItem", &k.group, true),
+            ("Query", &k.group, true),
+            ("DeleteItem", &k.group, true),
+            ("PutItem", &k.group_name_guard, true),
+            ("DeleteItem", &k.group_external_id_guard, true),
+            ("BatchGetItem", &k.user, true),
+            ("UpdateItem", &k.user, true),
+            ("PutItem", &k.user, false),
+            ("DeleteItem", &k.user, false),
+            ("PutItem", &k.user_name_guard, false),
+            ("PutItem", &k.email, false),
+            ("GetItem", &k.audit, false),
+            ("UpdateItem", &k.tenant, false),
+            ("PutItem", &k.token, false),
+            ("UpdateItem", &k.counts, true),
+            ("Query", &k.counts, true),
+            ("PutItem", &k.paging, true),
+            ("GetItem", &k.paging, true),
+        ],
+    );
+}
+
+#[test]
+fn the_discovery_function_can_only_authenticate() {
+    let k = keys();
+    let mut cases = vec![
+        ("UpdateItem", k.token.as_str(), true),
+        ("GetItem", &k.tenant, true),
+    ];
+    for pk in [
+        &k.user,
+        &k.group,
+        &k.email,
+        &k.audit,
+        &k.tenant_name,
+        &k.counts,
+    ] {
+        for action in ITEM_ACTIONS {
+            cases.push((action, pk, false));
+        }
+    }
+    for action in ["PutItem", "DeleteItem", "Query", "BatchGetItem"] {
+        cases.push((action, &k.token, false));
+        cases.push((action, &k.tenant, false));
+    }
+    assert_reach("DiscoveryFunction", &cases);
+}
+
+#[test]
+fn the_admin_function_writes_only_tenants_and_tokens_and_reads_everything() {
+    let k = keys();
+    let mut cases = vec![
+        ("PutItem", k.tenant.as_str(), true),
+        ("PutItem", &k.tenant_name, true),
+        ("UpdateItem", &k.tenant, true),
+        ("PutItem", &k.token, true),
+        ("UpdateItem", &k.token, true),
+    ];
+    for pk in [&k.user, &k.group, &k.email, &k.audit, &k.user_name_guard] {
+        cases.extend([("PutItem", pk.as_str(), false), ("UpdateItem", pk, false)]);
+        cases.extend([("GetItem", pk.as_str(), true), ("Query", pk, true)]);
+        cases.push(("BatchGetItem", pk, true));
+    }
+    for pk in [&k.tenant, &k.token, &k.user, &k.group] {
+        cases.push(("DeleteItem", pk, false));
+    }
+    assert_reach("AdminFunction", &cases);
+}
+
+#[test]
+fn the_audit_function_writes_only_audit_trails() {
+    let k = keys();
+    let mut cases = vec![
+        ("BatchWriteItem", k.audit.as_str(), true),
+        ("PutItem", &k.audit, true),
+        ("GetItem", &k.audit, false),
+        ("Query", &k.audit, false),
+    ];
+    for pk in [
+        &k.guard_named_like_audit,
+        &k.user,
+        &k.group,
+        &k.token,
+        &k.tenant,
+        &k.email,
+        &k.counts,
+    ] {
+        cases.extend([
+            ("BatchWriteItem", pk.as_str(), false),
+            ("PutItem", pk, false),
+        ]);
+    }
+    assert_reach("AuditFunction", &cases);
+}
+
+#[test]
+fn each_scim_function_has_the_reserved_concurrency_the_parameter_sets_unreserved_by_default() {
+    let template = template_text();
+    let parameter = template
+        .split("\n  ScimFunctionReservedConcurrency:\n")
+        .nth(1)
+        .expect("the ScimFunctionReservedConcurrency parameter");
+    let parameter: Vec<&str> = parameter
+        .lines()
+        .take_while(|l| l.starts_with("    "))
+        .collect();
+    assert!(parameter.contains(&"    Type: Number"), "{parameter:?}");
+    assert!(parameter.contains(&"    Default: -1"), "{parameter:?}");
+    assert!(
+        template.contains(
+            "\n  ScimConcurrencyReserved: !Not [!Equals [!Ref ScimFunctionReservedConcurrency, -1]]\n"
+        ),
+        "the condition: reserved unless the parameter is -1"
+    );
+    for function in ["UsersFunction", "GroupsFunction", "DiscoveryFunction"] {
+        let properties = resource_properties(&template, function);
+        let reserved = properties
+            .get("ReservedConcurrentExecutions")
+            .and_then(|n| n.scalar())
+            .unwrap_or_else(|| panic!("{function} has no ReservedConcurrentExecutions"));
+        assert_eq!(
+            reserved,
+            "!If [ScimConcurrencyReserved, !Ref ScimFunctionReservedConcurrency, !Ref AWS::NoValue]",
+            "{function}"
+        );
+    }
+}
