@@ -133,7 +133,10 @@ fn cursor_paging_walks_the_tenant_once_and_costs_each_page_alike() {
         "every user"
     );
     // The first page also remembers where it ended (it is offset 0 to an index client too).
-    assert!(costs[0] <= 3 && costs[1..].iter().all(|c| *c == 2), "{costs:?}");
+    assert!(
+        costs[0] <= 3 && costs[1..].iter().all(|c| *c == 2),
+        "{costs:?}"
+    );
 
     let config = c.get("/ServiceProviderConfig");
     assert_eq!(config.body["pagination"]["cursor"], true);
