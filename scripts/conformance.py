@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Runs scim2-tester (a third-party SCIM compliance checker) against the local stack.
 
-Every check it offers runs; any result other than SUCCESS fails the run, except the checks listed
-in EXPECTED_SKIPS, each skipped for a reason written down here and in the README, and the one
-deliberate deviation in is_sticky_active (also in the README and docs/ARCHITECTURE.md).
+Every check it offers runs; any result other than SUCCESS fails the run (a skip too, unless listed
+in EXPECTED_SKIPS with its reason: none is), except the one deliberate deviation in
+is_sticky_active (also in the README and docs/ARCHITECTURE.md).
 
 The tester's HTTP client honours 429 and 503 with Retry-After, as Okta and Entra do: the endpoint
 limits each token to its tenant's rate, which a fast local stack can pass, and a throttled check
@@ -19,12 +19,7 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
 # check title -> why the tester may skip it against this server
-EXPECTED_SKIPS = {
-    # POST /.search at the root searches several resource types at once; we answer the RFC's
-    # 501 Not Implemented (RFC 7644 3.4.3 makes it optional) and the tester skips. Searching
-    # one type through /Users/.search and /Groups/.search is supported and checked elsewhere.
-    "search_with_attributes": "root /.search is not implemented (501)",
-}
+EXPECTED_SKIPS: dict[str, str] = {}
 
 
 def is_sticky_active(result) -> bool:

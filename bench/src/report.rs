@@ -146,6 +146,39 @@ impl Results {
                 "met": got.map(|g| g <= want * 1.1),
             }));
         }
+        // Import paging: a page of the largest tenant costs what a page of the smallest does.
+        let paging: Vec<&OpSummary> = self
+            .ours
+            .iter()
+            .filter(|s| s.op.starts_with("paging.import_"))
+            .collect();
+        if let (Some(small), Some(large)) = (paging.first(), paging.last()) {
+            for s in &paging {
+                out.push(json!({
+                    "target": format!("import page ({}): 3 DynamoDB calls or fewer, the same on every page", s.op),
+                    "measured": s.calls.map(|(min, avg, max)| format!(
+                        "min {min}, avg {avg:.2}, max {max}; {} capacity units a page on average",
+                        fmt_opt(s.capacity_mean, 2)
+                    )),
+                    "met": s.calls.map(|(_, _, max)| max <= 3),
+                }));
+            }
+            if paging.len() > 1 {
+                let (a, b) = (small.capacity_mean, large.capacity_mean);
+                out.push(json!({
+                    "target": format!("import page cost independent of the tenant: {} vs {}", small.op, large.op),
+                    "measured": format!(
+                        "calls max {:?} vs {:?}; capacity {} vs {}",
+                        small.calls.map(|c| c.2), large.calls.map(|c| c.2),
+                        fmt_opt(a, 2), fmt_opt(b, 2)
+                    ),
+                    "met": match (small.calls, large.calls, a, b) {
+                        (Some(x), Some(y), Some(a), Some(b)) => Some(y.2 <= x.2 && b <= a * 1.2 + 0.5),
+                        _ => None,
+                    },
+                }));
+            }
+        }
         let requests: usize = self.ours.iter().map(|s| s.count).sum();
         let misses: usize = self.ours.iter().map(|s| s.auth_misses).sum();
         out.push(json!({

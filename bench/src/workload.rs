@@ -29,6 +29,8 @@ pub struct Config {
     pub concurrency: usize,
     pub members_per_group: usize,
     pub big_groups: Vec<usize>,
+    /// Tenant sizes (ascending) at which an import pages through every user.
+    pub paging_tenants: Vec<usize>,
     /// Makes names unique across runs against the same server.
     pub run_id: String,
 }
@@ -478,5 +480,62 @@ pub fn run(
             },
         )?;
     }
+
+    // Import paging (issue #12): the tenant is filled up to each size, then paged through the
+    // way Okta and Entra import, `startIndex` 1, 101, 201, ... with `count=100`, one page after
+    // the other. What a page costs must not grow with the tenant or the offset.
+    for &size in &cfg.paging_tenants {
+        let total = list_total(t)?;
+        if size > total {
+            let fill_name = |i: usize| format!("page-{run}-{size}-{i}@example.com");
+            r.phase(
+                &format!("paging.fill_{size}"),
+                &format!("POST /Users (fills the tenant up to {size} users)"),
+                size - total,
+                |i| {
+                    t.send(
+                        "POST",
+                        "/Users",
+                        Some(&okta_user(&fill_name(i), i, "Page")),
+                        JSON,
+                        &[201],
+                    )
+                },
+            )?;
+        }
+        let total = list_total(t)?;
+        let pages = total.div_ceil(PAGE);
+        let concurrency = std::mem::replace(&mut r.concurrency, 1);
+        let paged = r.phase(
+            &format!("paging.import_{size}"),
+            &format!("GET /Users?startIndex=1+100i&count=100, every page of {total} users in order"),
+            pages,
+            |i| {
+                let path = format!("/Users?startIndex={}&count={PAGE}", 1 + i * PAGE);
+                t.send("GET", &path, None, JSON, &[200])
+            },
+        );
+        r.concurrency = concurrency;
+        let seen: usize = paged?
+            .iter()
+            .map(|s| s.body["Resources"].as_array().map_or(0, Vec::len))
+            .sum();
+        // The peer's paging is its own business; ours must hand over every user exactly once.
+        if seen != total && matches!(t.kind, Kind::Ours) {
+            bail!("paging.import_{size}: the pages held {seen} users of {total}");
+        }
+    }
     Ok(r.phases)
+}
+
+/// Users per page of an import, as Okta and Entra ask.
+const PAGE: usize = 100;
+
+/// The tenant's `totalResults` for users.
+fn list_total(t: &Target) -> anyhow::Result<usize> {
+    let sample = t.send("GET", "/Users?count=0", None, JSON, &[200]);
+    sample.body["totalResults"]
+        .as_u64()
+        .map(|n| n as usize)
+        .ok_or_else(|| anyhow!("GET /Users?count=0: no totalResults ({:?})", sample.error))
 }

@@ -46,6 +46,11 @@ struct Args {
     /// Sizes k of the one-request group PATCHes (comma separated; 0 or empty for none).
     #[arg(long, value_delimiter = ',', default_value = "100,1000")]
     big_groups: Vec<usize>,
+    /// Tenant sizes at which an import pages through every user, `startIndex` 1, 101, 201, ...
+    /// with `count=100` as Okta and Entra do (comma separated, ascending; 0 or empty for none).
+    /// The bench tenant is filled up to each size first.
+    #[arg(long, value_delimiter = ',', default_value = "1000,10000")]
+    paging_tenants: Vec<usize>,
     /// Which servers to drive.
     #[arg(long, value_enum, default_value_t = Which::Both)]
     target: Which,
@@ -222,6 +227,16 @@ async fn main() -> anyhow::Result<()> {
         concurrency: args.concurrency,
         members_per_group: args.members_per_group.min(args.users * 2),
         big_groups: big_groups.clone(),
+        paging_tenants: {
+            let mut sizes: Vec<usize> = args
+                .paging_tenants
+                .iter()
+                .copied()
+                .filter(|n| *n > 0)
+                .collect();
+            sizes.sort_unstable();
+            sizes
+        },
         run_id: run_id(),
     };
     let timeout = Duration::from_secs(args.timeout);
@@ -392,6 +407,7 @@ async fn main() -> anyhow::Result<()> {
             "concurrency": cfg.concurrency,
             "members_per_group": cfg.members_per_group,
             "big_groups": cfg.big_groups,
+            "paging_tenants": cfg.paging_tenants,
             "target": format!("{:?}", args.target).to_lowercase(),
             "coldstart_repeat": args.coldstart_repeat,
             "token_cache_seconds": stack_env.iter().find(|(k, _)| k == "SCIM_TOKEN_CACHE_SECONDS").map(|(_, v)| v.clone()),

@@ -3,6 +3,7 @@
 //! Nothing here knows about AWS or HTTP; everything is testable without a network.
 
 pub mod codec;
+pub mod cursor;
 pub mod datetime;
 pub mod error;
 pub mod filter;

@@ -207,9 +207,11 @@ impl App {
             tracing::error!("no public base URL: set SCIM_PUBLIC_BASE_URL outside API Gateway");
             return Err((ScimError::Internal, Some(principal)));
         };
-        let result = match family {
-            Family::Discovery => crate::discovery::handle(self, &base_url, route),
-            Family::Users | Family::Groups => {
+        let result = match (family, route) {
+            (Family::Discovery, route) if *route != Route::RootSearch => {
+                crate::discovery::handle(self, &base_url, route)
+            }
+            _ => {
                 let ctx = Ctx {
                     principal: &principal,
                     base_url: &base_url,

@@ -36,13 +36,6 @@ pub fn handle(app: &App, base: &str, route: &Route) -> Result<Response, ScimErro
             .find(|s: &&Schema| s.id.eq_ignore_ascii_case(id))
             .map(|s| s.to_json(base))
             .ok_or_else(|| ScimError::NotFound(format!("No schema `{}`.", clip(id))))?,
-        Route::RootSearch => {
-            return Err(ScimError::NotImplemented(
-                "Searching several resource types at once is not supported; POST to \
-                 /Users/.search or /Groups/.search."
-                    .into(),
-            ))
-        }
         _ => return Err(ScimError::NotFound("No such endpoint.".into())),
     };
     Ok(Response::json(200, body))

@@ -98,7 +98,7 @@ pub enum Family {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
-    /// `POST /.search` at the root: searching several resource types at once (501).
+    /// `POST /.search` at the root: searching every resource type at once (discovery serves it).
     RootSearch,
     Users,
     UsersSearch,

@@ -13,7 +13,7 @@ use scim_ops::{Operation, Outcome, Precondition, ResourceOperation};
 use crate::http::{Method, Request, Response};
 use crate::routes::Route;
 
-/// The operation a Users or Groups request asks for. `route` already allows the method.
+/// The operation a Users, Groups or root `.search` request asks for. `route` already allows the method.
 pub fn operation(
     schemas: &Schemas,
     route: &Route,
@@ -26,6 +26,7 @@ pub fn operation(
         Route::Groups | Route::GroupsSearch | Route::Group(_) => {
             resource_operation(&schemas.group, route, request).map(Operation::Group)
         }
+        Route::RootSearch => Ok(Operation::SearchAll(request.json_body()?)),
         _ => Err(ScimError::NotFound("No such endpoint.".into())),
     }
 }

@@ -371,12 +371,23 @@ impl<S: GroupStore> Operations<S> {
     /// page would read every group's member list): `GET /Groups/{id}` is complete. Filters on
     /// `members.value eq` are answered from the user's own group list.
     async fn list_groups(&self, ctx: &Ctx<'_>, query: &ListQuery) -> Result<Outcome, ScimError> {
-        let tenant = ctx.tenant();
         let paging = Paging::of(query)?;
+        let listed = self.listed_groups(ctx, query, &paging).await?;
+        Ok(Outcome::List(paging.response(query, listed)))
+    }
+
+    /// A page of groups (without members), projected, and the total the filter matches.
+    pub(crate) async fn listed_groups(
+        &self,
+        ctx: &Ctx<'_>,
+        query: &ListQuery,
+        paging: &Paging,
+    ) -> Result<Listed<Value>, ScimError> {
+        let tenant = ctx.tenant();
         let listed = match query.filter.as_ref().and_then(|f| f.index_key()) {
             Some(key) => {
                 let found = self.store.find_groups(tenant, &key).await?;
-                self.select(ctx, found, &key, query, &paging).await?
+                self.select(ctx, found, &key, query, paging).await?
             }
             // Groups sort in memory whenever a client asks for an order: their index order is the
             // folded displayName, with names over 256 bytes hashed (scim-store's keys).
@@ -421,8 +432,7 @@ impl<S: GroupStore> Operations<S> {
                 paging.store_page(total, rendered, page.next)
             }
         };
-        let listed = listed.map(|r| query.projection.apply(r));
-        Ok(Outcome::List(paging.response(query, listed)))
+        Ok(listed.map(|r| query.projection.apply(r)))
     }
 
     /// Filters, sorts and pages the groups an index found, in memory. When the filter names

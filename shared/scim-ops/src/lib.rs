@@ -23,6 +23,7 @@ pub mod memory;
 pub mod operation;
 mod paging;
 pub mod render;
+mod search;
 pub mod users;
 pub mod write;
 
@@ -58,6 +59,7 @@ impl<S: UserStore + GroupStore> Operations<S> {
         match operation {
             Operation::User(op) => self.user(ctx, op).await,
             Operation::Group(op) => self.group(ctx, op).await,
+            Operation::SearchAll(body) => self.search_all(ctx, &body).await,
         }
     }
 }

@@ -39,7 +39,7 @@ struct State {
     members: BTreeMap<(String, ResourceId), BTreeMap<ResourceId, Member>>,
     unique: HashMap<(String, &'static str, String), ResourceId>,
     tokens: HashMap<String, Result<Principal, Refusal>>,
-    rate: HashMap<(String, u64), u32>,
+    rate: HashMap<(String, u32, u64), u32>,
     audit: BTreeMap<(String, String), AuditRecord>,
     faults: Vec<(&'static str, Fault)>,
     calls: Vec<&'static str>,
@@ -803,6 +803,7 @@ impl RateCounter for MemoryStore {
     async fn claim_rate(
         &self,
         token_hash: &str,
+        shard: u32,
         second: u64,
         want: u32,
         limit: u32,
@@ -813,7 +814,7 @@ impl RateCounter for MemoryStore {
             |state| {
                 let used = state
                     .rate
-                    .entry((token_hash.to_string(), second))
+                    .entry((token_hash.to_string(), shard, second))
                     .or_default();
                 let want = want.clamp(1, limit.max(1));
                 let granted = if *used + want <= limit {

@@ -15,6 +15,9 @@ use crate::write::Precondition;
 pub enum Operation {
     User(ResourceOperation),
     Group(ResourceOperation),
+    /// A search of every resource type at once (`POST /.search`), with its SearchRequest body
+    /// (`search.rs` decides how each type reads it).
+    SearchAll(Value),
 }
 
 /// What a request does to a resource type. Users and groups share the shape; the rules differ

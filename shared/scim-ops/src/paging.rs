@@ -1,45 +1,13 @@
 //! How a list answer is paged: by `startIndex` (RFC 7644 section 3.4.2.4) or by cursor
-//! (RFC 9865). A cursor is opaque to the client: either an offset into a result held in memory
-//! (filters no index answers) or a store position (where the previous page ended in the
-//! store's name order), base64url-encoded. The store checks a position it is given back.
+//! (RFC 9865; the cursor codec is `scim_core::cursor`). The store checks a position it is
+//! given back.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use scim_core::cursor::Cursor;
 use scim_core::list::{cursor_list_response, list_response, ListQuery};
 use scim_core::ScimError;
 use serde_json::Value;
 
 use crate::model::PageStart;
-
-/// Where a cursor says the page starts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Cursor {
-    /// An offset into a result computed in memory.
-    Offset(usize),
-    /// A store position.
-    Store(String),
-}
-
-impl Cursor {
-    fn encode(&self) -> String {
-        let text = match self {
-            Self::Offset(n) => format!("o{n}"),
-            Self::Store(position) => format!("s{position}"),
-        };
-        URL_SAFE_NO_PAD.encode(text)
-    }
-
-    fn decode(text: &str) -> Result<Self, ScimError> {
-        let invalid = || ScimError::invalid_cursor("The cursor is not one this service issued.");
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        match text.split_at_checked(1) {
-            Some(("o", n)) => n.parse().map(Self::Offset).map_err(|_| invalid()),
-            Some(("s", position)) if !position.is_empty() => Ok(Self::Store(position.into())),
-            _ => Err(invalid()),
-        }
-    }
-}
 
 fn mismatched() -> ScimError {
     ScimError::invalid_cursor("The cursor belongs to another query; start again with `cursor=`.")
@@ -140,31 +108,6 @@ impl Paging {
             Self::Cursor(_) => {
                 cursor_list_response(listed.total, listed.items, listed.next.map(|c| c.encode()))
             }
-        }
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_what_was_not_issued() {
-        for cursor in [
-            Cursor::Offset(0),
-            Cursor::Offset(12345),
-            Cursor::Store("abc def".into()),
-        ] {
-            assert_eq!(Cursor::decode(&cursor.encode()).unwrap(), cursor);
-        }
-        for bad in ["%%%", "eA", "bw", "cw", "b-1", "zzzz"] {
-            let err = Cursor::decode(bad).unwrap_err();
-            assert_eq!(
-                err.scim_type().map(|t| t.as_str()),
-                Some("invalidCursor"),
-                "{bad}"
-            );
         }
     }
 }

@@ -213,11 +213,13 @@ pub trait TokenStore: Send + Sync {
 
 /// Per-token request counters shared by every instance.
 pub trait RateCounter: Send + Sync {
-    /// Claims up to `want` requests (at least 1) of the `limit` allowed to the token in the
-    /// window `second`: `want` when they fit, else 1 when one still fits, else 0.
+    /// Claims up to `want` requests (at least 1) of the `limit` allowed to one shard of the
+    /// token's counter in the window `second`: `want` when they fit, else 1 when one still
+    /// fits, else 0. Shards are independent counters; the caller splits the limit among them.
     fn claim_rate(
         &self,
         token_hash: &str,
+        shard: u32,
         second: u64,
         want: u32,
         limit: u32,

@@ -19,7 +19,7 @@ use serde_json::Value;
 use crate::error::StoreError;
 use crate::model::{Page, User};
 use crate::operation::{Ctx, Outcome, Resource, UserOperation};
-use crate::paging::Paging;
+use crate::paging::{Listed, Paging};
 use crate::ports::UserStore;
 use crate::render;
 use crate::write::{stale, Attempts, Precondition};
@@ -291,8 +291,19 @@ impl<S: UserStore> Operations<S> {
     }
 
     async fn list_users(&self, ctx: &Ctx<'_>, query: &ListQuery) -> Result<Outcome, ScimError> {
-        let tenant = ctx.tenant();
         let paging = Paging::of(query)?;
+        let listed = self.listed_users(ctx, query, &paging).await?;
+        Ok(Outcome::List(paging.response(query, listed)))
+    }
+
+    /// A page of users, projected, and the total the filter matches.
+    pub(crate) async fn listed_users(
+        &self,
+        ctx: &Ctx<'_>,
+        query: &ListQuery,
+        paging: &Paging,
+    ) -> Result<Listed<Value>, ScimError> {
+        let tenant = ctx.tenant();
         let render = |u: &User| render::user(u, self.user_schema(), ctx.base_url);
         let listed = match query.filter.as_ref().and_then(|f| f.index_key()) {
             Some(IndexKey::DisplayName(_)) => {
@@ -336,8 +347,7 @@ impl<S: UserStore> Operations<S> {
                 paging.store_page(total, page.items.iter().map(render).collect(), page.next)
             }
         };
-        let listed = listed.map(|r| query.projection.apply(r));
-        Ok(Outcome::List(paging.response(query, listed)))
+        Ok(listed.map(|r| query.projection.apply(r)))
     }
 }
 

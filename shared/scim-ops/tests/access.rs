@@ -6,10 +6,13 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use scim_ops::access::{epoch_second, Authenticator, RateLimiter};
+use scim_ops::access::{
+    epoch_second, rate_shards, Authenticator, RateLimiter, FALLBACK_SECONDS,
+    REFUSED_LOOKUPS_PER_SECOND,
+};
 use scim_ops::memory::{Fault, MemoryStore};
 use scim_ops::tokens::{self, TokenHasher};
-use scim_ops::{Principal, Refusal, StoreError, TenantSettings, RETRY_AFTER_SECS};
+use scim_ops::{Principal, RateCounter, Refusal, StoreError, TenantSettings, RETRY_AFTER_SECS};
 
 const KEY: [u8; 32] = [7; 32];
 
@@ -34,6 +37,42 @@ fn issued(store: &MemoryStore) -> (String, Principal) {
 }
 
 // ---- authentication ----
+
+#[tokio::test]
+async fn a_flood_of_unknown_tokens_costs_a_bounded_number_of_lookups_a_second() {
+    let store = MemoryStore::new();
+    let auth = authenticator();
+    let (known, principal) = issued(&store);
+    // Verified before the flood: cached, it keeps working throughout.
+    assert_eq!(
+        auth.authenticate_in(&store, &known, NOW, 1).await.unwrap(),
+        principal
+    );
+    let lookups = store.count("verify_token");
+    let (mut unauthorized, mut too_many) = (0, 0);
+    for _ in 0..100 {
+        let made_up = tokens::generate().unwrap().plaintext;
+        match auth.authenticate_in(&store, &made_up, NOW, 5).await {
+            Err(err) if err.status() == 401 => unauthorized += 1,
+            Err(err) if err.status() == 429 => {
+                assert_eq!(err.retry_after(), Some(RETRY_AFTER_SECS));
+                too_many += 1;
+            }
+            other => panic!("a made-up token got {other:?}"),
+        }
+        assert!(auth.authenticate_in(&store, &known, NOW, 5).await.is_ok());
+    }
+    let budget = REFUSED_LOOKUPS_PER_SECOND as usize;
+    assert_eq!((unauthorized, too_many), (budget, 100 - budget));
+    assert_eq!(store.count("verify_token") - lookups, budget);
+    // The next second, lookups resume: a token issued meanwhile works.
+    let (fresh, fresh_principal) = issued(&store);
+    assert!(auth.authenticate_in(&store, &fresh, NOW, 5).await.is_err());
+    assert_eq!(
+        auth.authenticate_in(&store, &fresh, NOW, 6).await.unwrap(),
+        fresh_principal
+    );
+}
 
 #[tokio::test]
 async fn a_known_token_authenticates_as_its_tenant() {
@@ -309,15 +348,102 @@ async fn instances_share_the_limit_through_the_counter() {
 }
 
 #[tokio::test]
-async fn an_unreachable_counter_lets_the_request_through() {
+async fn an_unreachable_counter_falls_back_to_a_tenth_of_the_limit_per_instance() {
     let store = MemoryStore::new();
-    let limiter = RateLimiter::new(100);
-    let principal = limited("outage", 1);
+    let limiter = RateLimiter::with_seed(100, 0);
+    let principal = limited("outage", 50);
     store.inject("claim_rate", Fault::Fail(StoreError::Throttled));
-    assert!(limiter.admit(&store, &principal).await.is_ok());
+    let admitted_in = |second: u64| {
+        let (store, limiter, principal) = (&store, &limiter, &principal);
+        async move {
+            let mut admitted = 0;
+            for _ in 0..20 {
+                match limiter.admit_at(store, principal, second).await {
+                    Ok(()) => admitted += 1,
+                    Err(err) => assert_eq!(err.status(), 429),
+                }
+            }
+            admitted
+        }
+    };
+    // Not every request (fail open), not none (fail closed): 5 of 50 a second, on its own.
+    assert_eq!(admitted_in(100).await, 5);
+    assert_eq!(
+        store.count("claim_rate"),
+        1,
+        "the failed counter is not asked again"
+    );
+    assert_eq!(admitted_in(101).await, 5);
+    assert_eq!(store.count("claim_rate"), 1);
+    // After the fallback period, the counter (reachable again) decides.
+    assert_eq!(admitted_in(100 + FALLBACK_SECONDS).await, 20);
+    assert!(store.count("claim_rate") > 1);
+}
+
+#[tokio::test]
+async fn a_limit_of_one_still_admits_one_a_second_when_the_counter_is_down() {
+    let store = MemoryStore::new();
+    let limiter = RateLimiter::with_seed(100, 0);
+    let principal = limited("outage-1", 1);
     store.inject(
         "claim_rate",
         Fault::Fail(StoreError::Unavailable("down".into())),
     );
-    assert!(limiter.admit(&store, &principal).await.is_ok());
+    assert!(limiter.admit_at(&store, &principal, 7).await.is_ok());
+    assert!(limiter.admit_at(&store, &principal, 7).await.is_err());
+    assert!(limiter.admit_at(&store, &principal, 8).await.is_ok());
+}
+
+#[tokio::test]
+async fn a_used_up_shard_sends_the_claim_to_the_next_and_all_used_up_is_429() {
+    let store = MemoryStore::new();
+    let limiter = RateLimiter::with_seed(100, 0);
+    let principal = limited("sharded", 1_500);
+    assert_eq!(rate_shards(1_500), 3);
+    // Other instances used up shard 0 in second 50.
+    assert_eq!(
+        store.claim_rate("sharded", 0, 50, 500, 500).await.unwrap(),
+        500
+    );
+    assert!(limiter.admit_at(&store, &principal, 50).await.is_ok());
+    assert_eq!(
+        store.count("claim_rate"),
+        3,
+        "shard 0 refused, shard 1 granted"
+    );
+
+    // Every shard used up in second 60: 429, and the next request asks no shard again.
+    for shard in 0..3 {
+        store
+            .claim_rate("sharded", shard, 60, 500, 500)
+            .await
+            .unwrap();
+    }
+    let before = store.count("claim_rate");
+    let err = limiter.admit_at(&store, &principal, 60).await.unwrap_err();
+    assert_eq!(err.status(), 429);
+    assert_eq!(store.count("claim_rate"), before + 3);
+    assert!(limiter.admit_at(&store, &principal, 60).await.is_err());
+    assert_eq!(store.count("claim_rate"), before + 3);
+}
+
+#[tokio::test]
+async fn instances_on_different_shards_together_admit_exactly_the_limit() {
+    let store = MemoryStore::new();
+    let instances: Vec<RateLimiter> = (0..4)
+        .map(|seed| RateLimiter::with_seed(100, seed))
+        .collect();
+    let principal = limited("busy", 1_200);
+    let mut admitted = 0;
+    for _ in 0..600 {
+        for limiter in &instances {
+            if limiter.admit_at(&store, &principal, 9).await.is_ok() {
+                admitted += 1;
+            }
+        }
+    }
+    assert_eq!(
+        admitted, 1_200,
+        "2,400 requests over four instances and three shards"
+    );
 }

@@ -721,8 +721,11 @@ fn a_rate_claim_falls_back_to_one_request() {
             ok(json!({}))
         }
     });
-    assert_eq!(run(store.claim_rate("abc", 100, 5, 10)).unwrap(), 1);
+    assert_eq!(run(store.claim_rate("abc", 2, 100, 5, 10)).unwrap(), 1);
     assert_eq!(fake.ops(), ["UpdateItem", "UpdateItem"]);
+    let calls = fake.calls();
+    assert_eq!(calls[0].body["Key"]["pk"]["S"], "TOKEN#abc#RATE#2");
+    assert_eq!(calls[0].body["Key"]["sk"]["S"], "RATE#100");
 }
 
 #[test]

@@ -69,7 +69,14 @@ pub fn token_pk(token_hash_hex: &str) -> String {
     format!("TOKEN#{token_hash_hex}")
 }
 
-/// The sort key of a token's request counter for one second (in the token's partition).
+/// The partition of one shard of a token's request counters: beside the token's own partition
+/// (each shard is its own partition key, so a busy token is not one hot partition) and under
+/// `TOKEN#`, so the functions' token permissions cover it.
+pub fn rate_pk(token_hash_hex: &str, shard: u32) -> String {
+    format!("TOKEN#{token_hash_hex}#RATE#{shard}")
+}
+
+/// The sort key of a token's request counter for one second (in a shard's partition).
 pub fn rate_sk(epoch_second: u64) -> String {
     format!("RATE#{epoch_second}")
 }

@@ -1,5 +1,6 @@
-//! Per-token request counters shared by every Lambda instance: one item per token and second,
-//! in the token's own partition (`TOKEN#hmac` / `RATE#<epoch second>`), removed by TTL.
+//! Per-token request counters shared by every Lambda instance: one item per token, shard and
+//! second (`TOKEN#hmac#RATE#<shard>` / `RATE#<epoch second>`), removed by TTL. The operations
+//! core decides the shards and each shard's part of the limit (`scim_ops::access`).
 //!
 //! An instance does not count each request here: it claims a *lease* of several requests for
 //! the current second with one conditional UpdateItem and spends it locally (see the edge's
@@ -8,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use scim_ops::RateCounter;
@@ -20,13 +22,16 @@ use crate::store::{key, n, Store};
 const COUNTER_TTL_SECS: u64 = 120;
 
 impl RateCounter for Store {
-    /// Claims up to `want` requests (at least 1) of the `limit` allowed to the token with this
-    /// hash in the window `second`. Returns how many were granted: `want` when they fit, else
-    /// 1 when one still fits, else 0 (the limit is reached for this second). One conditional
-    /// UpdateItem, and a second one asking for 1 when `want` did not fit.
+    /// Claims up to `want` requests (at least 1) of the `limit` allowed to this shard of the
+    /// token's counter in the window `second`. Returns how many were granted: `want` when they
+    /// fit, else 1 when one still fits, else 0 (the shard is used up for this second). One
+    /// conditional UpdateItem, and a second one asking for 1 when `want` did not fit. Sent
+    /// once, without the SDK's retries: a throttled or failing counter is the caller's to fall
+    /// back from at once, not three backoffs later.
     async fn claim_rate(
         &self,
         token_hash: &str,
+        shard: u32,
         second: u64,
         want: u32,
         limit: u32,
@@ -43,7 +48,7 @@ impl RateCounter for Store {
                 .update_item()
                 .table_name(self.table.as_ref())
                 .set_key(Some(key(
-                    keys::token_pk(token_hash),
+                    keys::rate_pk(token_hash, shard),
                     &keys::rate_sk(second),
                 )))
                 .update_expression("ADD used :take SET expires_at = :exp")
@@ -57,6 +62,11 @@ impl RateCounter for Store {
                     ),
                 ])))
                 .return_consumed_capacity(self.rcc())
+                .customize()
+                .config_override(
+                    aws_sdk_dynamodb::config::Builder::default()
+                        .retry_config(RetryConfig::standard().with_max_attempts(1)),
+                )
                 .send()
                 .await;
             match out {

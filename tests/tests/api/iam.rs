@@ -170,24 +170,42 @@ fn the_groups_function_writes_only_groups_their_guards_and_members_group_lists()
     );
 }
 
+/// Discovery authenticates and answers the root search (`POST /.search`): it reads users and
+/// groups and remembers page positions, and writes nothing of theirs.
 #[test]
-fn the_discovery_function_can_only_authenticate() {
+fn the_discovery_function_reads_users_and_groups_and_writes_none_of_them() {
     let k = keys();
     let mut cases = vec![
         ("UpdateItem", k.token.as_str(), true),
         ("GetItem", &k.tenant, true),
+        ("Query", &k.counts, true),
+        ("GetItem", &k.paging, true),
+        ("PutItem", &k.paging, true),
+        ("UpdateItem", &k.counts, false),
+        ("DeleteItem", &k.paging, false),
     ];
-    for pk in [
+    let readable = [
         &k.user,
-        &k.group,
+        &k.user_name_guard,
+        &k.user_external_id_guard,
         &k.email,
-        &k.audit,
-        &k.tenant_name,
-        &k.counts,
-    ] {
+        &k.group,
+        &k.group_name_guard,
+        &k.group_external_id_guard,
+    ];
+    for pk in readable {
         for action in ITEM_ACTIONS {
+            let read = matches!(action, "GetItem" | "BatchGetItem" | "Query");
+            cases.push((action, pk, read));
+        }
+    }
+    for pk in [&k.audit, &k.tenant_name, &k.guard_named_like_audit] {
+        for action in ["PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem"] {
             cases.push((action, pk, false));
         }
+    }
+    for action in ITEM_ACTIONS {
+        cases.push((action, &k.audit, false));
     }
     for action in ["PutItem", "DeleteItem", "Query", "BatchGetItem"] {
         cases.push((action, &k.token, false));

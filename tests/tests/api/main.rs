@@ -27,6 +27,7 @@ mod openapi_spec;
 mod projects;
 mod public_urls;
 mod rate_limit;
+mod root_search;
 mod stand_in;
 mod users_concurrency;
 mod users_crud;

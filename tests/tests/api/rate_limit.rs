@@ -13,6 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use integration_tests::store::{runtime, store, tenant_id};
 use integration_tests::{admin, list_filtered, unique, Client, Resp, SCIM_JSON};
+use integration_tests::{Fault, FaultKind};
+use scim_ops::access::{fallback_per_second, rate_shards, shard_limit};
 use scim_store::RateCounter;
 use serde_json::json;
 
@@ -50,14 +52,24 @@ fn limited_client(prefix: &str, limit: u32) -> (Client, String) {
 /// Claims the token's whole limit for the coming seconds, as busy instances elsewhere would.
 /// Returns the first second that is free again.
 fn exhaust(hash: &str, limit: u32) -> u64 {
+    let shards = rate_shards(limit);
+    exhaust_shards(hash, limit, &(0..shards).collect::<Vec<_>>())
+}
+
+/// Claims the whole part of `limit` of each of these shards of the token's counter for the
+/// coming seconds. Returns the first second that is free again.
+fn exhaust_shards(hash: &str, limit: u32, shards: &[u32]) -> u64 {
     let rt = runtime();
     let store = store(&rt);
     let now = epoch_second();
     for second in now..now + EXHAUSTED_SECONDS {
-        let granted = rt
-            .block_on(store.claim_rate(hash, second, limit, limit))
-            .unwrap();
-        assert_eq!(granted, limit, "second {second} was already in use");
+        for &shard in shards {
+            let part = shard_limit(limit, rate_shards(limit), shard);
+            let granted = rt
+                .block_on(store.claim_rate(hash, shard, second, part, part))
+                .unwrap();
+            assert_eq!(granted, part, "second {second} was already in use");
+        }
     }
     now + EXHAUSTED_SECONDS
 }
@@ -132,5 +144,70 @@ fn a_burst_never_gets_more_than_the_limit_per_second() {
     assert!(
         admitted <= 3 * seconds,
         "{admitted} admitted over at most {seconds} seconds at 3/s"
+    );
+}
+
+/// A token above one shard's worth (500/s) is counted on several partitions: the limit is
+/// their sum, and a claim goes on to another shard when the instance's own is used up.
+#[test]
+fn a_busy_tokens_counter_is_sharded_and_every_shard_counts() {
+    let limit = 1_500;
+    assert_eq!(rate_shards(limit), 3);
+    let (c, hash) = limited_client("rates", limit);
+    // Other instances used up two shards of three: the third still admits.
+    let free_at = exhaust_shards(&hash, limit, &[0, 1]);
+    let r = c.get("/ServiceProviderConfig");
+    assert_eq!(r.status, 200, "{}", r.raw);
+    wait_until(free_at);
+    // All three used up: 429, after asking each shard once.
+    let free_at = exhaust(&hash, limit);
+    let r = c.get("/ServiceProviderConfig");
+    assert_rate_limited(&r);
+    let asked: u64 = r
+        .header("x-scim-ratelimit-dynamodb-calls")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(asked <= 3, "{asked} claims for three shards");
+    wait_until(free_at);
+    assert_eq!(c.get("/ServiceProviderConfig").status, 200);
+}
+
+/// When the counter cannot be reached, an instance neither lets every request through nor
+/// refuses them all: it admits a tenth of the limit a second on its own.
+#[test]
+fn a_counter_outage_limits_each_instance_instead_of_admitting_everything() {
+    let limit = 10;
+    assert_eq!(fallback_per_second(limit), 1);
+    let (c, hash) = limited_client("ratef", limit);
+    let outage = Fault::always(
+        "UpdateItem",
+        &format!("TOKEN#{hash}#RATE#"),
+        FaultKind::Throttle,
+    );
+    let started = Instant::now();
+    let (mut admitted, mut refused) = (0, 0);
+    // One function (one instance locally), until refusals show or a minute has passed.
+    while (refused < 3 || admitted == 0) && started.elapsed() < Duration::from_secs(60) {
+        let r = c.get("/ServiceProviderConfig");
+        match r.status {
+            200 => admitted += 1,
+            429 => {
+                assert_rate_limited(&r);
+                refused += 1;
+            }
+            other => panic!("unexpected {other}: {}", r.raw),
+        }
+    }
+    assert!(outage.hits() >= 1, "the counter was tried");
+    assert!(
+        admitted >= 1,
+        "an outage of the counter is not an outage of the API"
+    );
+    assert!(refused >= 3, "{admitted} admitted, {refused} refused");
+    let seconds = started.elapsed().as_secs() + 2;
+    assert!(
+        admitted <= seconds,
+        "{admitted} admitted over at most {seconds} seconds at 1/s"
     );
 }
