@@ -508,7 +508,9 @@ pub fn run(
         let concurrency = std::mem::replace(&mut r.concurrency, 1);
         let paged = r.phase(
             &format!("paging.import_{size}"),
-            &format!("GET /Users?startIndex=1+100i&count=100, every page of {total} users in order"),
+            &format!(
+                "GET /Users?startIndex=1+100i&count=100, every page of {total} users in order"
+            ),
             pages,
             |i| {
                 let path = format!("/Users?startIndex={}&count={PAGE}", 1 + i * PAGE);
