@@ -11,7 +11,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 ST_VENV := .tools/schemathesis
 ST_STAMP := $(ST_VENV)/.installed
 
-.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt fuzz fuzz-check bench
+.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt fuzz fuzz-check bench bench-baseline
 
 help:
 	@echo "make dev         run the service locally (moto + cargo lambda watch), print a demo token"
@@ -19,7 +19,8 @@ help:
 	@echo "make local-up    start the local stack detached; make local-down stops it"
 	@echo "make token TENANT=acme   issue a token (creating the tenant), printed as the last line"
 	@echo "make fuzz        run each cargo-fuzz target FUZZ_SECONDS (default 60) on nightly"
-	@echo "make bench       benchmarks vs python scim2-server; results in bench/results/latest.json"
+	@echo "make bench       benchmarks vs python scim2-server and the committed baseline; results in bench/results/latest.json"
+	@echo "make bench-baseline  makes the latest bench run the baseline (commit bench/results/baseline.json)"
 
 # Python tools go into git-ignored venvs: moto, cargo-lambda (with zig) and the SCIM conformance
 # tester in one; aws-sam-cli and schemathesis, which pin their own dependencies, in their own.
@@ -123,3 +124,7 @@ $(BENCH_STAMP): tools/requirements-bench.txt
 
 bench: $(STAMP) $(BENCH_STAMP)
 	scripts/bench.sh $(BENCH_ARGS)
+
+# Makes the latest `make bench` run the baseline later runs are compared with (commit it).
+bench-baseline:
+	cp bench/results/latest.json bench/results/baseline.json

@@ -3,6 +3,7 @@
 //! function binaries, cold-start and size measurements, and the AWS cost model.
 //! See docs/PERFORMANCE.md.
 
+pub mod baseline;
 pub mod client;
 pub mod coldstart;
 pub mod cost;

@@ -13,6 +13,7 @@ use anyhow::{anyhow, bail, Context};
 use clap::{Parser, ValueEnum};
 use serde_json::{json, Value};
 
+use scim_bench::baseline;
 use scim_bench::client::{Kind, Target};
 use scim_bench::emulator::{Gateway, RuntimeApi};
 use scim_bench::procfs::{self, Owned};
@@ -54,6 +55,9 @@ struct Args {
     /// Which servers to drive.
     #[arg(long, value_enum, default_value_t = Which::Both)]
     target: Which,
+    /// The committed run this one is compared with (skipped when the file is missing).
+    #[arg(long, default_value = "bench/results/baseline.json")]
+    baseline: PathBuf,
     /// Where to write the results JSON.
     #[arg(long, default_value = "bench/results/latest.json")]
     out: PathBuf,
@@ -417,8 +421,25 @@ async fn main() -> anyhow::Result<()> {
         members_per_group: cfg.members_per_group,
         notes,
     };
-    write_json(&args.out, &results.to_json())?;
+    let mut json = results.to_json();
+    let comparison = match std::fs::read_to_string(&args.baseline) {
+        Ok(text) => Some(baseline::compare(&json, &serde_json::from_str(&text)?)),
+        Err(_) => {
+            say(&format!(
+                "no baseline at {}: nothing to compare with",
+                args.baseline.display()
+            ));
+            None
+        }
+    };
+    if let Some(comparison) = &comparison {
+        json["baseline"] = comparison.clone();
+    }
+    write_json(&args.out, &json)?;
     println!("{}", results.table());
+    if let Some(comparison) = &comparison {
+        println!("{}", baseline::table(comparison));
+    }
     say(&format!("results written to {}", args.out.display()));
     let errors = results.errors();
     if errors > 0 {
