@@ -146,6 +146,24 @@ impl Results {
                 "met": got.map(|g| g <= want * 1.1),
             }));
         }
+        // Document size: a membership change's write units do not depend on the members' size.
+        if let (Some(small), Some(large)) = (
+            find(&self.ours, "docsize_2kb.members_add"),
+            find(&self.ours, "docsize_50kb.members_add"),
+        ) {
+            out.push(json!({
+                "target": "capacity of a membership PATCH equal for 2 KB and 50 KB members",
+                "measured": format!(
+                    "{} vs {} capacity units for the same PATCH",
+                    fmt_opt(small.capacity_mean, 2),
+                    fmt_opt(large.capacity_mean, 2)
+                ),
+                "met": match (small.capacity_mean, large.capacity_mean) {
+                    (Some(a), Some(b)) => Some(b <= a * 1.1 + 0.5),
+                    _ => None,
+                },
+            }));
+        }
         // Import paging: a page of the largest tenant costs what a page of the smallest does.
         let paging: Vec<&OpSummary> = self
             .ours

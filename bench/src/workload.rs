@@ -481,6 +481,39 @@ pub fn run(
         )?;
     }
 
+    // Document size (issue #16): what a membership change writes should not depend on how large
+    // the members' documents are. The same PATCH adding DOC_MEMBERS members, once with users of
+    // about 2 KB and once with users of about 50 KB.
+    for (label, pad) in [("2kb", 0usize), ("50kb", 48_000)] {
+        let doc_name = |i: usize| format!("doc{label}-{run}-{i}@example.com");
+        let created = r.phase(
+            &format!("docsize_{label}.create"),
+            &format!("POST /Users (a document of about {label})"),
+            DOC_MEMBERS,
+            |i| {
+                let mut body = okta_user(&doc_name(i), i, "Doc");
+                if pad > 0 {
+                    body["title"] = json!("t".repeat(pad));
+                }
+                t.send("POST", "/Users", Some(&body), JSON, &[201])
+            },
+        )?;
+        let doc_ids = ids(&created, "docsize create")?;
+        let body = json!({"schemas": [GROUP], "displayName": format!("doc{label}-{run}")});
+        let group = t.send("POST", "/Groups", Some(&body), SCIM_JSON, &[201]);
+        let gid = ids(std::slice::from_ref(&group), "docsize group create")?.remove(0);
+        let value = members(&doc_ids);
+        r.phase(
+            &format!("docsize_{label}.members_add"),
+            &format!("PATCH /Groups/{{id}} Add members [{DOC_MEMBERS} users of about {label}]"),
+            1,
+            |_| {
+                let body = json!({"schemas": [PATCH_OP], "Operations": [{"op": "Add", "path": "members", "value": value}]});
+                t.send("PATCH", &format!("/Groups/{gid}"), Some(&body), SCIM_JSON, &[200, 204])
+            },
+        )?;
+    }
+
     // Import paging (issue #12): the tenant is filled up to each size, then paged through the
     // way Okta and Entra import, `startIndex` 1, 101, 201, ... with `count=100`, one page after
     // the other. What a page costs must not grow with the tenant or the offset.
@@ -529,6 +562,9 @@ pub fn run(
     }
     Ok(r.phases)
 }
+
+/// Members of the document-size PATCHes (one transaction's worth or less).
+const DOC_MEMBERS: usize = 20;
 
 /// Users per page of an import, as Okta and Entra ask.
 const PAGE: usize = 100;

@@ -85,6 +85,11 @@ async fn a_filter_no_type_reads_is_the_users_error() {
         .await
         .unwrap_err();
     assert_eq!(err.scim_type().map(|t| t.as_str()), Some("invalidFilter"));
+    // Groups read `members.display` but refuse it as their own list does: never dropped.
+    let err = search(&h, json!({"filter": "members.display eq \"x\""}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.scim_type().map(|t| t.as_str()), Some("invalidFilter"));
     let err = search(&h, json!("not an object")).await.unwrap_err();
     assert_eq!(err.scim_type().map(|t| t.as_str()), Some("invalidSyntax"));
 }
