@@ -49,7 +49,12 @@ fn hostile_ids(real_user: &str) -> Vec<(&'static str, String)> {
         ("JSON in the id", "%7B%22S%22%3A%22x%22%7D".into()),
         (
             "percent-encoded uuid of a real user's neighbour",
-            format!("{}0", &real_user[..35]),
+            // The last digit changed (never to itself: an id ending in 0 gets 1).
+            format!(
+                "{}{}",
+                &real_user[..35],
+                if real_user.ends_with('0') { '1' } else { '0' }
+            ),
         ),
     ]
 }
