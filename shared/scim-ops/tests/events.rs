@@ -319,7 +319,13 @@ fn events_round_trip_as_the_documented_json() {
 fn every_event_type_has_its_documented_name() {
     let names: Vec<String> = EventType::ALL
         .iter()
-        .map(|t| serde_json::to_value(t).unwrap().as_str().unwrap().to_string())
+        .map(|t| {
+            serde_json::to_value(t)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert_eq!(
         names,
@@ -338,7 +344,9 @@ fn every_event_type_has_its_documented_name() {
             "project.member_role_changed",
         ]
     );
-    assert!(EventType::ALL.iter().all(|t| names.contains(&t.as_str().to_string())));
+    assert!(EventType::ALL
+        .iter()
+        .all(|t| names.contains(&t.as_str().to_string())));
     assert_eq!(EventType::ProjectRenamed.ordered_by(), SequenceOf::Project);
     assert_eq!(EventType::ProjectMemberAdded.ordered_by(), SequenceOf::User);
 }

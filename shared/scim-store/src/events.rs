@@ -82,7 +82,11 @@ struct Stamp<'a> {
 }
 
 impl Stamp<'_> {
-    fn change(self, record: &StreamRecord, item: ItemChange) -> Result<CommittedChange, StreamError> {
+    fn change(
+        self,
+        record: &StreamRecord,
+        item: ItemChange,
+    ) -> Result<CommittedChange, StreamError> {
         let tenant = TenantId::parse(self.tenant)
             .ok_or_else(|| StreamError::Malformed("item without a valid tenant_id".into()))?;
         let time = match self.last_modified {
@@ -215,7 +219,9 @@ mod tests {
                 "user.deleted",
             ]
         );
-        assert!(events.iter().all(|e| e.tenant == TENANT && e.actor == ACTOR));
+        assert!(events
+            .iter()
+            .all(|e| e.tenant == TENANT && e.actor == ACTOR));
         assert!(events.iter().all(|e| e.v == 1));
         let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [1, 3, 1, 4, 5, 5]);
@@ -231,13 +237,20 @@ mod tests {
             panic!("project")
         };
         assert_eq!(
-            (project.id.as_str(), project.name.as_str(), project.member_role),
+            (
+                project.id.as_str(),
+                project.name.as_str(),
+                project.member_role
+            ),
             (GROUP, "G1", ProjectRole::Editor)
         );
         let Subject::Membership(member) = &events[3].subject else {
             panic!("membership")
         };
-        assert_eq!((member.user_id.as_str(), member.project_id.as_str()), (USER, GROUP));
+        assert_eq!(
+            (member.user_id.as_str(), member.project_id.as_str()),
+            (USER, GROUP)
+        );
     }
 
     #[test]
@@ -425,13 +438,26 @@ mod tests {
         // A group delete: each member leaves through its user item, then the marker.
         let mut member_left = reversed(record(USER_JOINED), "e-left");
         member_left["dynamodb"]["NewImage"]["version"] = json!({"N": "5"});
-        let events = events(vec![renamed, record(MEMBERSHIP_REMOVED), member_left, deleted]);
+        let events = events(vec![
+            renamed,
+            record(MEMBERSHIP_REMOVED),
+            member_left,
+            deleted,
+        ]);
         assert_eq!(
             kinds(&events),
-            ["project.renamed", "project.member_removed", "project.deleted"]
+            [
+                "project.renamed",
+                "project.member_removed",
+                "project.deleted"
+            ]
         );
         let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-        assert_eq!(seqs, [3, 5, 5], "the project's, the user's, the project's version");
+        assert_eq!(
+            seqs,
+            [3, 5, 5],
+            "the project's, the user's, the project's version"
+        );
         let Subject::Project(project) = &events[2].subject else {
             panic!("project")
         };

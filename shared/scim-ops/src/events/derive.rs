@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 use scim_core::ids::TenantId;
 
 use super::model::{
-    EventType, MembershipState, ProjectState, ProvisioningEvent, Subject, UserState,
-    SCHEMA_VERSION,
+    EventType, MembershipState, ProjectState, ProvisioningEvent, Subject, UserState, SCHEMA_VERSION,
 };
 
 /// One committed change of one user or project item, with who made it and when.
@@ -25,6 +24,10 @@ pub struct CommittedChange {
 
 /// The item before and after the change; either is absent for an insert or a removal.
 #[derive(Debug, Clone, PartialEq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "one short-lived value per stream record; boxing would only add allocations"
+)]
 pub enum ItemChange {
     User {
         before: Option<UserImage>,
@@ -62,7 +65,9 @@ pub fn events_of(change: &CommittedChange) -> Vec<ProvisioningEvent> {
         events: Vec::new(),
     };
     match &change.item {
-        ItemChange::User { before, after } => user_events(before.as_ref(), after.as_ref(), &mut out),
+        ItemChange::User { before, after } => {
+            user_events(before.as_ref(), after.as_ref(), &mut out)
+        }
         ItemChange::Project { before, after } => {
             project_events(before.as_ref(), after.as_ref(), &mut out)
         }
@@ -117,7 +122,12 @@ fn user_events(before: Option<&UserImage>, after: Option<&UserImage>, out: &mut 
     match (before, after) {
         (None, Some(new)) if !new.deleted => {
             out.user(EventType::UserCreated, new, new.version);
-            out.memberships(EventType::ProjectMemberAdded, new, &new.project_ids, new.version);
+            out.memberships(
+                EventType::ProjectMemberAdded,
+                new,
+                &new.project_ids,
+                new.version,
+            );
         }
         // Removed outright (no SCIM path does this): it has no version of its own, so it takes
         // the one after the last, and is never dropped as stale.

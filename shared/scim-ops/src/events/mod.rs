@@ -45,6 +45,6 @@ mod model;
 
 pub use derive::{events_of, CommittedChange, ItemChange, ProjectImage, UserImage};
 pub use model::{
-    EmailState, EventType, MembershipState, NameState, ProjectState, ProvisioningEvent,
-    SequenceOf, Subject, UserState, SCHEMA_VERSION, UNKNOWN_ACTOR,
+    EmailState, EventType, MembershipState, NameState, ProjectState, ProvisioningEvent, SequenceOf,
+    Subject, UserState, SCHEMA_VERSION, UNKNOWN_ACTOR,
 };

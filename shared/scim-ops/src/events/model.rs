@@ -205,7 +205,10 @@ impl UserState {
             .and_then(Value::as_array)
             .map(|emails| emails.iter().filter_map(EmailState::from_value).collect())
             .unwrap_or_default();
-        let name = doc.get("name").map(NameState::from_value).unwrap_or_default();
+        let name = doc
+            .get("name")
+            .map(NameState::from_value)
+            .unwrap_or_default();
         Self {
             id: id.to_string(),
             user_name: user_name.to_string(),
@@ -231,7 +234,10 @@ impl EmailState {
         Some(Self {
             value: text(value, "value")?,
             kind: text(value, "type"),
-            primary: value.get("primary").and_then(Value::as_bool).unwrap_or(false),
+            primary: value
+                .get("primary")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 }
