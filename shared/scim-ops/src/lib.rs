@@ -8,6 +8,7 @@
 //! `functions/*`. Nothing here knows HTTP or AWS.
 
 pub mod error;
+pub mod events;
 pub mod model;
 pub mod ports;
 pub mod tokens;

@@ -26,6 +26,7 @@ use crate::error::{corrupt, from_sdk, StoreError};
 use crate::items::{self, AuditItem};
 use crate::keys;
 use crate::store::{s, to_item, Store};
+use crate::stream;
 
 /// Days an audit record is kept when `SCIM_AUDIT_RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u64 = 90;
@@ -33,38 +34,12 @@ pub const DEFAULT_RETENTION_DAYS: u64 = 90;
 /// Most items one BatchWriteItem call may hold.
 const BATCH_WRITE_MAX: usize = 25;
 
-/// Actor recorded for a change whose item carries no `modified_by`.
-pub const UNKNOWN_ACTOR: &str = "unknown";
+/// Actor recorded for a change whose item carries no `modified_by` (shared with the events).
+pub use scim_ops::events::UNKNOWN_ACTOR;
 
-/// Why a stream event could not be turned into audit items.
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    #[error("malformed stream event: {0}")]
-    Malformed(String),
-}
-
-/// One DynamoDB Streams record as Lambda delivers it (`Records[i]` of the event).
-#[derive(Debug, Clone, Deserialize)]
-pub struct StreamRecord {
-    #[serde(rename = "eventID")]
-    pub event_id: String,
-    /// `INSERT`, `MODIFY` or `REMOVE`.
-    #[serde(rename = "eventName")]
-    pub event_name: String,
-    pub dynamodb: StreamData,
-}
-
-/// The `dynamodb` part of a stream record (stream view type `NEW_AND_OLD_IMAGES`).
-#[derive(Debug, Clone, Deserialize)]
-pub struct StreamData {
-    /// Epoch seconds (Lambda's event shape).
-    #[serde(rename = "ApproximateCreationDateTime", default)]
-    pub approximate_creation: Option<f64>,
-    #[serde(rename = "NewImage", default)]
-    pub new_image: Option<serde_dynamo::Item>,
-    #[serde(rename = "OldImage", default)]
-    pub old_image: Option<serde_dynamo::Item>,
-}
+/// Why a stream event could not be turned into audit items (the name the audit function uses).
+pub use crate::stream::StreamError as AuditError;
+pub use crate::stream::{StreamData, StreamRecord};
 
 /// The few attributes of a user or group image the audit reads (others are ignored).
 #[derive(Debug, Default, Deserialize)]
@@ -91,39 +66,12 @@ struct Image {
     deleted_at: Option<String>,
 }
 
-/// Just the `type` attribute, so other item shapes are skipped without being parsed.
-#[derive(Debug, Deserialize)]
-struct EntityType {
-    #[serde(rename = "type", default)]
-    entity: Option<String>,
-}
-
-fn entity_type(item: Option<&serde_dynamo::Item>) -> Option<String> {
-    let item = item?.clone();
-    serde_dynamo::from_item::<_, EntityType>(item)
-        .ok()
-        .and_then(|t| t.entity)
-}
-
-fn image(item: Option<&serde_dynamo::Item>) -> Result<Option<Image>, AuditError> {
-    item.map(|i| {
-        serde_dynamo::from_item(i.clone()).map_err(|e| AuditError::Malformed(format!("image: {e}")))
-    })
-    .transpose()
-}
-
 /// The audit records of a whole Lambda event (`{"Records": [...]}`), in record order. Records
 /// of other item types (memberships, uniqueness and email items, tokens, audit items) are
 /// skipped.
 pub fn audit_records(event: &Value, retention_days: u64) -> Result<Vec<AuditRecord>, AuditError> {
-    let records = event
-        .get("Records")
-        .and_then(Value::as_array)
-        .ok_or_else(|| AuditError::Malformed("no Records list".into()))?;
-    let mut out = Vec::with_capacity(records.len());
-    for record in records {
-        let record: StreamRecord = serde_json::from_value(record.clone())
-            .map_err(|e| AuditError::Malformed(format!("record: {e}")))?;
+    let mut out = Vec::new();
+    for record in stream::records(event)? {
         if let Some(item) = audit_record(&record, retention_days)? {
             out.push(item);
         }
@@ -136,15 +84,14 @@ pub fn audit_record(
     record: &StreamRecord,
     retention_days: u64,
 ) -> Result<Option<AuditRecord>, AuditError> {
-    let kind = entity_type(record.dynamodb.new_image.as_ref())
-        .or_else(|| entity_type(record.dynamodb.old_image.as_ref()));
+    let kind = record.entity_type();
     let (resource_type, prefix) = match kind.as_deref() {
         Some(items::USER) => ("User", "user"),
         Some(items::GROUP) => ("Group", "group"),
         _ => return Ok(None),
     };
-    let old = image(record.dynamodb.old_image.as_ref())?;
-    let new = image(record.dynamodb.new_image.as_ref())?;
+    let old: Option<Image> = stream::decode(record.dynamodb.old_image.as_ref(), "old")?;
+    let new: Option<Image> = stream::decode(record.dynamodb.new_image.as_ref(), "new")?;
     let Some(current) = new.as_ref().or(old.as_ref()) else {
         return Ok(None);
     };
@@ -195,7 +142,7 @@ pub fn audit_record(
     };
     let at = match new.as_ref().and_then(|n| n.last_modified.clone()) {
         Some(at) => at,
-        None => approximate_time(record)?,
+        None => record.approximate_time()?,
     };
     let when = OffsetDateTime::parse(&at, &Rfc3339)
         .map_err(|e| AuditError::Malformed(format!("time {at:?}: {e}")))?;
@@ -222,18 +169,6 @@ pub fn audit_record(
         event_id: record.event_id.clone(),
         expires_at,
     }))
-}
-
-/// The record's approximate creation time as RFC 3339 (for records without `last_modified`).
-fn approximate_time(record: &StreamRecord) -> Result<String, AuditError> {
-    let seconds = record
-        .dynamodb
-        .approximate_creation
-        .ok_or_else(|| AuditError::Malformed("no time on the record".into()))?;
-    let nanos = (seconds * 1e9) as i128;
-    let when = OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .map_err(|e| AuditError::Malformed(format!("ApproximateCreationDateTime: {e}")))?;
-    Ok(scim_core::datetime::format(when))
 }
 
 /// Names of the SCIM attributes that differ between two documents. Extension attributes are

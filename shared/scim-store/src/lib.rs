@@ -2,7 +2,7 @@
 //!
 //! [`Store`] implements the operations core's store ports (`scim_ops::UserStore`,
 //! `GroupStore`, `TokenStore`, `RateCounter`) over the items of [`items`], and adds what only
-//! administration, the platform's reads and the audit trail need. Every key a request can reach
+//! administration, the platform's reads, the audit trail and the provisioning events need. Every key a request can reach
 //! is scoped by the tenant id from the caller's token (see [`keys`]); no request path uses Scan.
 
 pub mod audit;
@@ -11,6 +11,7 @@ mod call_tests;
 mod counts;
 mod entity;
 pub mod error;
+pub mod events;
 #[cfg(test)]
 mod fake;
 mod groups;
@@ -23,6 +24,7 @@ mod platform;
 mod ratelimit;
 pub mod records;
 pub mod store;
+pub mod stream;
 mod tenants;
 pub mod tokens;
 mod users;
