@@ -38,7 +38,7 @@ pub fn capacity_units(op: &str, user_kb: f64, members: f64) -> Option<(f64, f64,
         }
         "entra.lookup_externalId" => (1.0, 0.0, "GetItem on the externalId guard (absent)"),
         "user.get" => (1.0, 0.0, "GetItem, strongly consistent, item < 4 KB"),
-        "okta.create" | "bulk.create" => (
+        op if op == "okta.create" || op == "bulk.create" || is_docsize(op, "create") => (
             0.0,
             tx(user_kb + 1.0 + 1.0),
             "transaction: user item, userName guard, email index item",
@@ -65,12 +65,25 @@ pub fn capacity_units(op: &str, user_kb: f64, members: f64) -> Option<(f64, f64,
             tx(1.0 + 1.0 + 1.0),
             "transaction: group item, displayName and externalId guards",
         ),
-        op if op == "entra.members_add" || op.starts_with("group.add_members_k") => (
-            // More than 49 members: every added user is read first (BatchGetItem).
-            1.0 + if members > 49.0 { members } else { 0.0 },
-            tx(1.0 + members * (1.0 + user_kb)),
-            "GetItem of the group; over 49 members each added user read; transactions: the group \
-             item, and per member the membership item and the user's group_ids",
+        op if op == "entra.members_add"
+            || op.starts_with("group.add_members_k")
+            || is_docsize(op, "members_add") =>
+        {
+            (
+                // More than 49 members: every added user is read first (BatchGetItem).
+                1.0 + if members > 49.0 { members } else { 0.0 },
+                tx(1.0 + members * (1.0 + user_kb)),
+                "GetItem of the group; over 49 members each added user read; transactions: the \
+                 group item, and per member the membership item and the user's group_ids",
+            )
+        }
+        op if op.starts_with("paging.import_") => (
+            // The count Query is strongly consistent (1 RRU for its 16 small items); the
+            // position GetItem and the gsi1 page are eventually consistent: 0.5 RRU per 4 KB.
+            1.0 + 0.5 + 0.5 * (PAGE_USERS * user_kb / 4.0).ceil(),
+            1.0,
+            "Query of the count shards (consistent), GetItem of where the previous page ended, \
+             Query of the page (100 users on gsi1), PutItem of where this page ends",
         ),
         "entra.members_remove" => (
             1.0,
@@ -80,6 +93,16 @@ pub fn capacity_units(op: &str, user_kb: f64, members: f64) -> Option<(f64, f64,
         ),
         _ => return None,
     })
+}
+
+/// Users on one import page (`paging.import_*`).
+const PAGE_USERS: f64 = 100.0;
+
+/// `docsize_<n>kb.<what>`: the document-size phases.
+fn is_docsize(op: &str, what: &str) -> bool {
+    op.strip_prefix("docsize_")
+        .and_then(|rest| rest.split_once("kb."))
+        .is_some_and(|(_, w)| w == what)
 }
 
 /// Cost per 1M operations of one operation type, from its measured CPU time and DynamoDB calls.
@@ -132,4 +155,29 @@ pub fn prices() -> Value {
         "full_vcpu_mb": FULL_VCPU_MB,
         "assumed_dynamodb_round_trip_ms": DYNAMODB_RTT_MS,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::capacity_units;
+
+    #[test]
+    fn a_membership_change_is_modelled_with_the_size_of_the_members_documents() {
+        let wru = |op: &str, kb: f64| capacity_units(op, kb, 20.0).map(|(_, w, _)| w);
+        // Each member rewrites the user's item, so 50 KB members cost far more than 2 KB ones.
+        let (small, large) = (
+            wru("docsize_2kb.members_add", 2.0),
+            wru("docsize_50kb.members_add", 50.0),
+        );
+        assert_eq!(small, Some(2.0 * (1.0 + 20.0 * 3.0)));
+        assert_eq!(large, Some(2.0 * (1.0 + 20.0 * 51.0)));
+        assert_eq!(wru("docsize_50kb.create", 50.0), Some(2.0 * 52.0));
+        assert_eq!(wru("docsize_50kb.other", 50.0), None);
+    }
+
+    #[test]
+    fn an_import_page_reads_its_hundred_users_and_writes_one_position() {
+        let (rru, wru, _) = capacity_units("paging.import_10000", 2.0, 0.0).unwrap_or_default();
+        assert_eq!((rru, wru), (1.0 + 0.5 + 0.5 * 50.0, 1.0));
+    }
 }

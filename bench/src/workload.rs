@@ -564,10 +564,10 @@ pub fn run(
 }
 
 /// Members of the document-size PATCHes (one transaction's worth or less).
-const DOC_MEMBERS: usize = 20;
+pub const DOC_MEMBERS: usize = 20;
 
 /// Users per page of an import, as Okta and Entra ask.
-const PAGE: usize = 100;
+pub const PAGE: usize = 100;
 
 /// The tenant's `totalResults` for users.
 fn list_total(t: &Target) -> anyhow::Result<usize> {
