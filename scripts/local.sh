@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# The local stack: moto (DynamoDB + Secrets Manager), the functions under `cargo lambda watch`,
-# and the stream pump that feeds the table's stream to the audit function (stream_pump.py).
+# The local stack: moto (DynamoDB, Secrets Manager, EventBridge, SQS), the functions under
+# `cargo lambda watch`, and the stream pump that feeds the table's stream to the audit and events
+# functions (stream_pump.py).
 #
 #   scripts/local.sh up       start detached; returns once /scim/v2/ServiceProviderConfig answers
 #   scripts/local.sh dev      start, print a demo token, run the functions in the foreground
 #   scripts/local.sh down     stop everything `up` started
 #   scripts/local.sh token T  create tenant T if needed, issue a token, print it as the last line
 #   scripts/local.sh env      print the environment the stack's clients use
+#   scripts/local.sh events   print the provisioning events the bus received since the last call
 #   scripts/local.sh aws      start only the AWS stand-in and create the table and secret (the
 #                             benchmark runs the release function binaries itself)
 #
@@ -51,6 +53,8 @@ SCIM_DEFAULT_PROJECT_ROLE=${SCIM_DEFAULT_PROJECT_ROLE:-EDITOR}
 SCIM_RATE_LIMIT_PER_SECOND=${SCIM_RATE_LIMIT_PER_SECOND:-100}
 SCIM_AUDIT_RETENTION_DAYS=${SCIM_AUDIT_RETENTION_DAYS:-90}
 SCIM_AUDIT_INVOKE_URL=http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/audit/invocations
+SCIM_EVENTS_INVOKE_URL=http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/events/invocations
+EVENT_BUS_NAME=scim-$STACK-events
 RUST_LOG=${RUST_LOG:-info}
 ENV
 }
@@ -101,6 +105,7 @@ provision() {
   cargo build --quiet --workspace --bins
   "$ADMIN" create-table
   "$ADMIN" create-secret
+  "$VENV/bin/python" "$ROOT/scripts/local_bus.py" create
 }
 
 watch_cmd() {
@@ -108,8 +113,8 @@ watch_cmd() {
     -A 127.0.0.1 -P "$HTTP_PORT" --env-file "$STATE/env"
 }
 
-# The event source mapping's stand-in: table stream -> audit function (log: $STATE/pump.log).
-# SCIM_LOCAL_AUDIT=0: no stream on the table and no pump (no audit trail; make test-scale).
+# The event source mappings' stand-in: table stream -> audit and events functions (log: $STATE/pump.log).
+# SCIM_LOCAL_AUDIT=0: no stream on the table and no pump (no audit trail, no events; make test-scale).
 start_pump() {
   if [[ "${SCIM_LOCAL_AUDIT:-1}" == "0" ]] || is_running "$STATE/pump.pid"; then return 0; fi
   spawn pump "$VENV/bin/python" "$ROOT/scripts/stream_pump.py" "$STATE"
@@ -199,6 +204,7 @@ case "${1:-}" in
   down) down ;;
   dev) dev ;;
   token) shift; token "$@" ;;
+  events) load_env; "$VENV/bin/python" "$ROOT/scripts/local_bus.py" tail ;;
   env) load_env; cat "$STATE/env"; echo "SCIM_BASE_URL=$BASE_URL"; echo "SCIM_ADMIN_BIN=$ADMIN"; echo "SCIM_FUNCTION_LOG=$STATE/watch.log" ;;
-  *) echo "usage: $0 up|down|dev|token TENANT|env|aws" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|dev|token TENANT|env|events|aws" >&2; exit 2 ;;
 esac

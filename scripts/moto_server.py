@@ -21,6 +21,11 @@ One DynamoDB behaviour moto lacks is added:
    `ClientRequestToken`). The Rust SDK fills the token and reuses it when it retries, so a
    transaction whose response was lost is retried safely, as against DynamoDB.
 
+EventBridge's PutEvents takes fault rules too (operation `PutEvents`, matched on the entries'
+JSON, where each event's detail is an escaped string): `entries_failed` answers 200 with every
+entry failed (FailedEntryCount), as EventBridge answers entries it could not take; `internal`
+and `throttle` fail the whole put.
+
 DynamoDB's request limits are checked before moto sees a request (`dynamodb_limits.py`): a
 batch, transaction or item over its limit, two operations on one item, an empty key, a Query
 filter on a key attribute are answered with DynamoDB's own ValidationException, as AWS would,
@@ -148,6 +153,11 @@ FAULTS = {
 }
 # BatchGetItem only, answered with a 200 rather than an error: see _fault_response.
 UNPROCESSED = "unprocessed"
+# EventBridge PutEvents only: a 200 in which every entry failed (FailedEntryCount), as
+# EventBridge answers entries it could not take. `internal` and `throttle` also apply to
+# PutEvents, failing the whole put.
+ENTRIES_FAILED = "entries_failed"
+EVENTS_TARGET = "AWSEvents.PutEvents"
 STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 400: "400 Bad Request",
                404: "404 Not Found", 500: "500 Internal Server Error"}
 TARGET_PREFIX = "DynamoDB_20120810."
@@ -267,6 +277,8 @@ class FaultInjector:
         if path == "/_faults" or path.startswith("/_faults/"):
             return self._control(environ, start_response, path)
         target = environ.get("HTTP_X_AMZ_TARGET", "")
+        if target == EVENTS_TARGET and self.rules:
+            return self._put_events(environ, start_response)
         if not target.startswith(TARGET_PREFIX):
             return self.app(environ, start_response)
         operation = target[len(TARGET_PREFIX):]
@@ -285,6 +297,22 @@ class FaultInjector:
         if rule is not None:  # lost_response: the request was applied, the answer is lost
             rule["hits"] += 1
             response = _fault_response(rule["fault"], body)
+        return _send(start_response, response)
+
+    def _put_events(self, environ, start_response):
+        """EventBridge's PutEvents, unless a fault rule for `PutEvents` matches its body."""
+        body = _read_body(environ)
+        rule = self._matching_rule("PutEvents", body)
+        if rule is None:
+            return self.app(environ, start_response)
+        rule["hits"] += 1
+        if rule["fault"] == ENTRIES_FAILED:
+            entries = json.loads(body).get("Entries", [])
+            failed = {"ErrorCode": "InternalFailure", "ErrorMessage": "Injected entry failure"}
+            response = _json(200, {"FailedEntryCount": len(entries), "Entries": [failed] * len(entries)})
+        else:
+            status, kind, message = FAULTS[rule["fault"]]
+            response = _json(status, {"__type": kind, "message": message})
         return _send(start_response, response)
 
     def _matching_rule(self, operation, body):
@@ -361,12 +389,19 @@ class FaultInjector:
             }
         except (ValueError, KeyError, TypeError) as err:
             return _send(start_response, _json(400, {"message": f"bad rule: {err}"}))
-        kinds = sorted([*FAULTS, UNPROCESSED])
+        kinds = sorted([*FAULTS, UNPROCESSED, ENTRIES_FAILED])
         if rule["fault"] not in kinds or not rule["match"]:
             problem = f"fault must be one of {kinds}, match non-empty"
             return _send(start_response, _json(400, {"message": problem}))
         if rule["fault"] == UNPROCESSED and rule["operation"] != "BatchGetItem":
             problem = "unprocessed is for BatchGetItem only"
+            return _send(start_response, _json(400, {"message": problem}))
+        events_faults = (ENTRIES_FAILED, "internal", "throttle")
+        if rule["operation"] == "PutEvents" and rule["fault"] not in events_faults:
+            problem = f"PutEvents takes {list(events_faults)}"
+            return _send(start_response, _json(400, {"message": problem}))
+        if rule["fault"] == ENTRIES_FAILED and rule["operation"] != "PutEvents":
+            problem = "entries_failed is for PutEvents only"
             return _send(start_response, _json(400, {"message": problem}))
         self.rules[rule["id"]] = rule
         self.next_id += 1

@@ -1,21 +1,27 @@
 #!/usr/bin/env python3
-"""The local stand-in for the audit function's event source mapping (template.yaml: AuditFunction).
+"""The local stand-in for the event source mappings of the stream consumers (template.yaml:
+AuditFunction and EventsFunction).
 
-Polls the local table's DynamoDB stream (moto) and invokes the `audit` function under
+Polls the local table's DynamoDB stream (moto) and invokes each consumer function under
 `cargo lambda watch` with batches in Lambda's event shape, `{"Records": [...]}`, as the event
-source mapping does in AWS:
+source mappings do in AWS:
 
 - from the oldest record (StartingPosition TRIM_HORIZON), in order, up to BATCH records a call,
   gathering records for up to BATCH_WINDOW seconds first (MaximumBatchingWindowInSeconds), which
   also keeps the pump from costing the serialised local server a round trip per change;
-- only records of user and group items (the template's FilterCriteria);
-- a batch the function fails on is retried with backoff; after RETRIES failures it is appended
-  to $STATE/audit-dlq.jsonl (the on-failure queue) and the pump moves on. While the function
-  cannot be reached at all (cargo lambda watch still starting), the batch waits.
+- only records of user and group items (the template's FilterCriteria, the same for both);
+- a function that answers `{"batchItemFailures": [{"itemIdentifier": <SequenceNumber>}]}`
+  (ReportBatchItemFailures, the events function) gets the batch again from that record;
+- a batch a function fails on is retried with backoff; after RETRIES failures what is left of it
+  is appended to $STATE/<function>-dlq.jsonl (the on-failure queue) and the pump moves on.
+  While a function cannot be reached at all (cargo lambda watch still starting), the batch waits.
+
+In AWS each mapping reads the stream on its own; here one reader hands each batch to the audit
+function, then to the events function.
 
 Configuration comes from the stack's environment (scripts/local.sh): AWS_ENDPOINT_URL,
-AWS_REGION, TABLE_NAME, and SCIM_AUDIT_INVOKE_URL (the function's Invoke API on cargo lambda
-watch). Usage: stream_pump.py STATE_DIR
+AWS_REGION, TABLE_NAME, and SCIM_AUDIT_INVOKE_URL and SCIM_EVENTS_INVOKE_URL (the functions'
+Invoke API on cargo lambda watch; an unset one is skipped). Usage: stream_pump.py STATE_DIR
 """
 import json
 import os
@@ -59,8 +65,9 @@ def lambda_shape(record, stream_arn):
     return record
 
 
-def invoke(url, records):
-    """"ok" when the function processed the batch, "error" when it failed, "unreachable"."""
+def invoke(name, url, records):
+    """("ok", None) when the function processed the batch, ("retry_from", sequence number) when it
+    reported a batch item failure, ("error", None) when it failed, ("unreachable", None)."""
     body = json.dumps({"Records": records}).encode()
     request = urllib.request.Request(
         url, data=body, method="POST", headers={"content-type": "application/json"}
@@ -70,33 +77,45 @@ def invoke(url, records):
             text = response.read().decode("utf-8", "replace")
             failed = response.headers.get("x-amz-function-error")
     except urllib.error.HTTPError as e:  # cargo lambda answers a function error with a 500
-        log("audit function error", status=e.code, answer=e.read().decode("utf-8", "replace")[:500])
-        return "error"
+        log("function error", function=name, status=e.code,
+            answer=e.read().decode("utf-8", "replace")[:500])
+        return "error", None
     except (urllib.error.URLError, OSError) as e:
-        log("audit function unreachable", error=str(e))
-        return "unreachable"
+        log("function unreachable", function=name, error=str(e))
+        return "unreachable", None
     try:
         answer = json.loads(text) if text else None
     except ValueError:
         answer = None
     if failed or not isinstance(answer, dict) or "errorType" in answer or "errorMessage" in answer:
-        log("audit function error", answer=text[:500])
-        return "error"
-    return "ok"
+        log("function error", function=name, answer=text[:500])
+        return "error", None
+    failures = answer.get("batchItemFailures") or []
+    if failures:
+        return "retry_from", failures[0].get("itemIdentifier")
+    return "ok", None
 
 
-def deliver(url, records, state):
+def deliver(name, url, records, state):
     failures = 0
-    while True:
-        outcome = invoke(url, records)
+    while records:
+        outcome, sequence = invoke(name, url, records)
         if outcome == "ok":
             return
-        if outcome == "error":
+        if outcome == "retry_from":
+            # Lambda retries from the record named; one it cannot find fails the whole batch.
+            at = next(
+                (i for i, r in enumerate(records) if r["dynamodb"].get("SequenceNumber") == sequence),
+                0,
+            )
+            records = records[at:]
+            log("batch item failure", function=name, retry_from=sequence, records=len(records))
+        if outcome in ("error", "retry_from"):
             failures += 1
             if failures >= RETRIES:
-                with open(os.path.join(state, "audit-dlq.jsonl"), "a") as dlq:
+                with open(os.path.join(state, f"{name}-dlq.jsonl"), "a") as dlq:
                     dlq.write(json.dumps({"Records": records}, default=str) + "\n")
-                log("batch sent to the local DLQ", records=len(records))
+                log("batch sent to the local DLQ", function=name, records=len(records))
                 return
         time.sleep(min(0.5 * 2 ** max(failures, 1), 8))
 
@@ -114,7 +133,11 @@ def stream_arn(dynamodb, table):
 
 def main() -> None:
     state = sys.argv[1]
-    url = os.environ["SCIM_AUDIT_INVOKE_URL"]
+    consumers = [
+        (name, os.environ[var])
+        for name, var in (("audit", "SCIM_AUDIT_INVOKE_URL"), ("events", "SCIM_EVENTS_INVOKE_URL"))
+        if os.environ.get(var)
+    ]
     table = os.environ["TABLE_NAME"]
     region = os.environ.get("AWS_REGION", "us-east-1")  # boto3 reads only AWS_DEFAULT_REGION
     dynamodb = boto3.client("dynamodb", region_name=region)
@@ -127,7 +150,7 @@ def main() -> None:
         )["ShardIterator"]
         for s in shards
     }
-    log("pumping", stream=arn, shards=len(iterators), url=url)
+    log("pumping", stream=arn, shards=len(iterators), consumers=[n for n, _ in consumers])
     while True:
         backlog = False
         for shard, iterator in list(iterators.items()):
@@ -138,7 +161,8 @@ def main() -> None:
                 continue
             records = [lambda_shape(r, arn) for r in out["Records"] if audited(r)]
             for start in range(0, len(records), BATCH):
-                deliver(url, records[start : start + BATCH], state)
+                for name, url in consumers:
+                    deliver(name, url, records[start : start + BATCH], state)
             backlog = backlog or len(out["Records"]) == READ_LIMIT
             iterators[shard] = out["NextShardIterator"]
         if not backlog:

@@ -1,4 +1,4 @@
-//! DynamoDB faults, as the local stand-in can make DynamoDB fail (`scripts/moto_server.py`,
+//! DynamoDB and EventBridge faults, as the local stand-in can make them fail (`scripts/moto_server.py`,
 //! `/_faults`).
 
 use serde_json::Value;
@@ -18,6 +18,8 @@ pub enum FaultKind {
     TransactionConflict,
     /// BatchGetItem only: 200 with no items and every key in `UnprocessedKeys`.
     Unprocessed,
+    /// EventBridge PutEvents only: 200 with every entry failed (`FailedEntryCount`).
+    EntriesFailed,
 }
 
 impl FaultKind {
@@ -29,6 +31,7 @@ impl FaultKind {
             Self::LostResponse => "lost_response",
             Self::TransactionConflict => "transaction_conflict",
             Self::Unprocessed => "unprocessed",
+            Self::EntriesFailed => "entries_failed",
         }
     }
 }

@@ -2,7 +2,8 @@
 //! `Retry-After` (`client`), the admin CLI and Lambda and what the platform reads through them
 //! (`platform`), request shapes and readings of SCIM responses (`scim`), names, sets and
 //! parallel setup (`names`), fixtures as the RFCs, Okta and Entra send them (`fixtures`),
-//! DynamoDB faults (`faults`), the local table through the platform's store API (`store`) and
+//! DynamoDB and EventBridge faults (`faults`), the events a platform receives from the bus
+//! (`bus`), the local table through the platform's store API (`store`) and
 //! `template.yaml` as the tests read it (`template`).
 //!
 //! The stack is started by `scripts/integration.sh` (`make integration`), which exports
@@ -10,6 +11,7 @@
 //! nothing here skips silently.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod bus;
 pub mod client;
 pub mod faults;
 pub mod fixtures;
@@ -19,6 +21,7 @@ pub mod scim;
 pub mod store;
 pub mod template;
 
+pub use bus::EventTap;
 pub use client::{base_url, Client, Resp, MAX_RETRIES, SCIM_JSON};
 pub use faults::{Fault, FaultKind, SDK_ATTEMPTS};
 pub use fixtures::{fixture, rfc7643_full_user, rfc7643_user_to_create};

@@ -1,7 +1,7 @@
 //! Metrics in CloudWatch Embedded Metric Format (EMF), carried by the log lines we already write.
 //!
 //! Every log line is one flat JSON object (`level`, `message` and the event's fields at the top
-//! level). A line whose `message` names one of the [`METRIC_SETS`] (`request`, `audit batch`)
+//! level). A line whose `message` names one of the [`METRIC_SETS`] (`request`, `audit batch`, `events batch`)
 //! also carries the `_aws` block that tells CloudWatch Logs to turn some of its numeric fields
 //! into metrics: no `PutMetricData` call, no second line, no agent. The other fields stay
 //! properties that Logs Insights can search (docs/RUNBOOK.md, "Metrics").
@@ -107,7 +107,24 @@ pub const AUDIT_BATCH: MetricSet = MetricSet {
     }],
 };
 
-pub const METRIC_SETS: &[MetricSet] = &[REQUEST, AUDIT_BATCH];
+/// The events function's line per batch: records in, events published to the bus, events
+/// still refused after the in-invocation retries, entries sent again, and whether the batch
+/// reported a record for Lambda to retry from.
+pub const EVENTS_BATCH: MetricSet = MetricSet {
+    message: "events batch",
+    directives: &[Directive {
+        dimensions: &[&["function"]],
+        metrics: &[
+            ("records_received", Unit::Count),
+            ("events_published", Unit::Count),
+            ("events_failed", Unit::Count),
+            ("events_resent", Unit::Count),
+            ("batch_item_failures", Unit::Count),
+        ],
+    }],
+};
+
+pub const METRIC_SETS: &[MetricSet] = &[REQUEST, AUDIT_BATCH, EVENTS_BATCH];
 
 /// The `_aws` block for a log line, or `None` when its message has no metric set. Only the
 /// metrics the line holds as numbers are declared, and only the dimension sets whose values it

@@ -6,6 +6,7 @@
 //! every membership change writes.
 
 use scim_core::ids::TenantId;
+use scim_ops::events::publish::RecordEvents;
 use scim_ops::events::{
     events_of, CommittedChange, ItemChange, ProjectImage, ProjectState, ProvisioningEvent,
     UserImage, UserState, UNKNOWN_ACTOR,
@@ -22,6 +23,64 @@ pub fn provisioning_events(event: &Value) -> Result<Vec<ProvisioningEvent>, Stre
         out.extend(record_events(&record)?);
     }
     Ok(out)
+}
+
+/// The events of each record of a Lambda event, in order, with the record's sequence number.
+/// A record that cannot be read ends the list and comes back as the error beside it, with its
+/// sequence number when it has one, so the consumer publishes what precedes it and has Lambda
+/// retry from it.
+pub fn events_by_record(event: &Value) -> (Vec<RecordEvents>, Option<UnreadRecord>) {
+    let Some(list) = event.get("Records").and_then(Value::as_array) else {
+        return (
+            Vec::new(),
+            Some(UnreadRecord {
+                sequence_number: None,
+                error: StreamError::Malformed("no Records list".into()),
+            }),
+        );
+    };
+    let mut out = Vec::with_capacity(list.len());
+    for raw in list {
+        let sequence_number = raw
+            .pointer("/dynamodb/SequenceNumber")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let read = serde_json::from_value::<StreamRecord>(raw.clone())
+            .map_err(|e| StreamError::Malformed(format!("record: {e}")))
+            .and_then(|record| record_events(&record));
+        match (read, sequence_number) {
+            (Ok(events), Some(sequence_number)) => out.push(RecordEvents {
+                sequence_number,
+                events,
+            }),
+            (Ok(_), None) => {
+                return (
+                    out,
+                    Some(UnreadRecord {
+                        sequence_number: None,
+                        error: StreamError::Malformed("a record without SequenceNumber".into()),
+                    }),
+                )
+            }
+            (Err(error), sequence_number) => {
+                return (
+                    out,
+                    Some(UnreadRecord {
+                        sequence_number,
+                        error,
+                    }),
+                )
+            }
+        }
+    }
+    (out, None)
+}
+
+/// A stream record that could not be read into events.
+#[derive(Debug)]
+pub struct UnreadRecord {
+    pub sequence_number: Option<String>,
+    pub error: StreamError,
 }
 
 /// The events of one stream record (none for items the platform does not see).
@@ -491,5 +550,51 @@ mod tests {
             .unwrap()
             .remove("version");
         assert!(provisioning_events(&json!({ "Records": [no_version] })).is_err());
+    }
+
+    fn sequence(index: usize) -> String {
+        record(index)["dynamodb"]["SequenceNumber"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn each_record_keeps_its_sequence_number_and_its_own_events() {
+        let (records, unread) = events_by_record(&flow());
+        assert!(unread.is_none());
+        assert_eq!(records.len(), 16);
+        assert_eq!(
+            records[USER_CREATED].sequence_number,
+            sequence(USER_CREATED)
+        );
+        assert_eq!(kinds(&records[USER_CREATED].events), ["user.created"]);
+        assert!(records[MEMBERSHIP_INSERTED].events.is_empty());
+        let all: Vec<ProvisioningEvent> = records.into_iter().flat_map(|r| r.events).collect();
+        assert_eq!(all, provisioning_events(&flow()).unwrap());
+    }
+
+    #[test]
+    fn an_unreadable_record_ends_the_list_and_is_named_for_the_retry() {
+        let mut bad = record(GROUP_CREATED);
+        bad["dynamodb"]["NewImage"]["tenant_id"] = json!({"S": "NOT#A#TENANT"});
+        let event = json!({ "Records": [record(USER_CREATED), bad, record(USER_DELETED)] });
+        let (records, unread) = events_by_record(&event);
+        assert_eq!(records.len(), 1);
+        assert_eq!(kinds(&records[0].events), ["user.created"]);
+        let unread = unread.expect("the bad record");
+        assert_eq!(unread.sequence_number, Some(sequence(GROUP_CREATED)));
+
+        // Without a sequence number nothing can name it: the caller fails the whole batch.
+        let mut nameless = record(USER_PATCHED);
+        nameless["dynamodb"]
+            .as_object_mut()
+            .unwrap()
+            .remove("SequenceNumber");
+        let (records, unread) = events_by_record(&json!({ "Records": [nameless] }));
+        assert!(records.is_empty());
+        assert_eq!(unread.expect("the nameless record").sequence_number, None);
+        let (_, unread) = events_by_record(&json!({}));
+        assert!(unread.is_some());
     }
 }

@@ -34,6 +34,9 @@ pub struct StreamData {
     pub new_image: Option<serde_dynamo::Item>,
     #[serde(rename = "OldImage", default)]
     pub old_image: Option<serde_dynamo::Item>,
+    /// The record's position in its shard: what a consumer names in a batch item failure.
+    #[serde(rename = "SequenceNumber", default)]
+    pub sequence_number: Option<String>,
 }
 
 /// Just the `type` attribute, so other item shapes are skipped without being parsed.

@@ -293,3 +293,27 @@ fn each_scim_function_has_the_reserved_concurrency_the_parameter_sets_unreserved
         );
     }
 }
+
+#[test]
+fn the_events_function_touches_no_table_item_and_puts_only_on_its_own_bus() {
+    let template = template_text();
+    let policy = statements(&template, "EventsFunction");
+    let [put] = policy.as_slice() else {
+        panic!("one statement: {policy:?}");
+    };
+    assert_eq!(put.actions, ["events:PutEvents"]);
+    assert_eq!(put.resource, "!GetAtt EventBus.Arn");
+    for action in ITEM_ACTIONS {
+        assert!(!allows(
+            &policy,
+            &format!("dynamodb:{action}"),
+            "TENANT#acme"
+        ));
+    }
+    // It reads the stream through its event source mapping, and reports the first record it
+    // could not publish, so Lambda retries from there.
+    let properties = resource_properties(&template, "EventsFunction");
+    let text = format!("{properties:?}");
+    assert!(text.contains("ReportBatchItemFailures"), "{text}");
+    assert!(text.contains("ScimTable.StreamArn"), "{text}");
+}

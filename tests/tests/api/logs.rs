@@ -298,11 +298,14 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
         .filter_map(|(_, v)| v.as_deref())
         .collect();
     assert!(refs.len() >= 15, "too few references found: {refs:?}");
-    assert!(functions.contains("audit"), "{refs:?}");
+    assert!(
+        functions.contains("audit") && functions.contains("events"),
+        "{refs:?}"
+    );
 
     // Traffic for every function: users and groups (success, 404), discovery, a 401 for a
     // well-formed token nobody issued (its prefix is what the 401 alarm's rule counts), and a
-    // membership change the audit function records on the user.
+    // membership change the audit function records on the user (and the events function publishes).
     let tenant = unique("metrics");
     let token = issue_token(&tenant);
     let prefix = token_prefix(&token).to_string();
@@ -335,6 +338,9 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
         l["message"] == "audit record" && l["resource_id"] == user_id.as_str()
     });
     let batches = wait_for_lines(1, 60, |l| l["message"] == "audit batch");
+    let event_batches = wait_for_lines(1, 60, |l| {
+        l["message"] == "events batch" && l["events_published"].as_u64() > Some(0)
+    });
 
     // What each line says, besides the metrics.
     let by_function = |f: &str| ours.iter().filter(|l| l["function"] == f).count();
@@ -401,7 +407,12 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
     // `SCIM/<stack name>`, the same metrics under a per-stack name).
     let namespace = std::env::var("SCIM_METRICS_NAMESPACE").unwrap_or_else(|_| "SCIM".into());
     let mut all = Vec::new();
-    for line in ours.iter().chain([refused]).chain(&batches) {
+    for line in ours
+        .iter()
+        .chain([refused])
+        .chain(&batches)
+        .chain(&event_batches)
+    {
         let found = emitted(line, &namespace);
         assert!(!found.is_empty(), "a line without metrics: {line}");
         for (_, dimensions) in &found {

@@ -11,6 +11,7 @@ mod entra_group_flow;
 mod entra_user_flow;
 mod entra_validator;
 mod errors;
+mod events;
 mod faults;
 mod groups_rfc7644;
 mod groups_scale;

@@ -31,6 +31,12 @@
 //! each member through its user item first (one `project.member_removed` each), then writes
 //! the marker (`project.deleted`).
 //!
+//! ## Publishing ([`publish`])
+//!
+//! The stream consumer (`functions/events`) puts each record's events on the event bus in
+//! record order, and reports the first record it could not publish so that Lambda retries from
+//! there: at least once, in order per shard, with stable ids.
+//!
 //! ## Ids and order
 //!
 //! An event's id is `<stream record id>.<n>`, n counting the change's events from 0, so a
@@ -42,6 +48,7 @@
 
 mod derive;
 mod model;
+pub mod publish;
 
 pub use derive::{events_of, CommittedChange, ItemChange, ProjectImage, UserImage};
 pub use model::{

@@ -1,0 +1,107 @@
+//! The events function: receives batches of the table's DynamoDB Streams records (user and
+//! group items only, by the event source's filter), derives their provisioning events
+//! (`scim_store::events`, rules in `scim_ops::events`) and puts them on the EventBridge bus
+//! (`scim_ops::events::publish`, adapter `scim_bus`). Wiring only.
+//!
+//! It answers with the first record it could not publish as a batch item failure
+//! (`ReportBatchItemFailures`), so Lambda retries from that record: no event is skipped, the
+//! records before it are not sent again, and a record that keeps failing ends in the on-failure
+//! queue after the mapping's retries.
+
+use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
+use scim_bus::EventBridgeBus;
+use scim_ops::events::publish::{publish, Retry};
+use scim_store::events::events_by_record;
+use serde_json::{json, Value};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    scim_edge::lambda::init_tracing();
+    let bus_name =
+        std::env::var("EVENT_BUS_NAME").map_err(|_| Error::from("EVENT_BUS_NAME is not set"))?;
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await;
+    let bus = EventBridgeBus::new(&aws_sdk_eventbridge::Config::from(&sdk), bus_name);
+    let bus = &bus;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handle(bus, &event.payload).await
+    }))
+    .await
+}
+
+/// Logs one `events batch` line per invocation with the batch's metrics
+/// (`scim_edge::emf::EVENTS_BATCH`); event contents never reach the log.
+async fn handle(bus: &EventBridgeBus, event: &Value) -> Result<Value, Error> {
+    let received = event
+        .get("Records")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len) as u64;
+    let (records, unread) = events_by_record(event);
+    let publication = publish(bus, &records, Retry::default()).await;
+    let publication = match publication {
+        Ok(p) => p,
+        Err(err) => {
+            tracing::error!(function = "events", error = %err, records_received = received, "events batch");
+            return Err(Error::from(err.to_string()));
+        }
+    };
+    // The first record not published: a failed put's, else an unreadable record's.
+    let failed_from = match (&publication.failed_from, &unread) {
+        (Some(sequence), _) => Some(sequence.clone()),
+        (None, Some(unread)) => match &unread.sequence_number {
+            Some(sequence) => Some(sequence.clone()),
+            // Nothing names the record: the whole batch is retried (and bisected).
+            None => {
+                tracing::error!(
+                    function = "events",
+                    error = %unread.error,
+                    records_received = received,
+                    events_published = publication.published as u64,
+                    "events batch"
+                );
+                return Err(Error::from(unread.error.to_string()));
+            }
+        },
+        (None, None) => None,
+    };
+    let error = publication
+        .last_error
+        .clone()
+        .or_else(|| unread.as_ref().map(|u| u.error.to_string()));
+    let fields = (
+        received,
+        publication.published as u64,
+        publication.failed as u64,
+        publication.resent as u64,
+        u64::from(failed_from.is_some()),
+    );
+    if failed_from.is_some() {
+        tracing::warn!(
+            function = "events",
+            records_received = fields.0,
+            events_published = fields.1,
+            events_failed = fields.2,
+            events_resent = fields.3,
+            batch_item_failures = fields.4,
+            error = error.as_deref(),
+            "events batch"
+        );
+    } else {
+        tracing::info!(
+            function = "events",
+            records_received = fields.0,
+            events_published = fields.1,
+            events_failed = fields.2,
+            events_resent = fields.3,
+            batch_item_failures = fields.4,
+            error = error.as_deref(),
+            "events batch"
+        );
+    }
+    let failures: Vec<Value> = failed_from
+        .into_iter()
+        .map(|sequence| json!({"itemIdentifier": sequence}))
+        .collect();
+    Ok(json!({"batchItemFailures": failures}))
+}

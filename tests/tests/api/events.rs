@@ -1,0 +1,216 @@
+//! Provisioning events on the EventBridge bus (issue #13): every committed change of a tenant's
+//! users, projects and memberships reaches a platform's rule as one event, derived from the
+//! table's stream by the `events` function (fed locally by scripts/stream_pump.py), with the
+//! tenant, the actor, a per-resource sequence and the platform-facing state. Read here the way a
+//! platform reads them: a rule on the bus for one tenant, to an SQS queue.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use integration_tests::{
+    add_members_body, patch_body, tenant_id, token_prefix, unique, user_body, Client, EventTap,
+    Fault, FaultKind,
+};
+use serde_json::{json, Value};
+
+fn kinds<'a>(events: impl IntoIterator<Item = &'a Value>) -> Vec<&'a str> {
+    events
+        .into_iter()
+        .map(|e| e["type"].as_str().unwrap_or("?"))
+        .collect()
+}
+
+/// The events about one resource (`user` id, or `project` id), ordered by `seq` and then by
+/// event id (events of one change share their `seq`), as a consumer orders them.
+fn about<'a>(events: &'a [Value], key: &str, id: &str) -> Vec<&'a Value> {
+    let mut out: Vec<&Value> = events
+        .iter()
+        .filter(|e| {
+            e[key]["id"] == id
+                || (key == "user" && e["membership"]["userId"] == id)
+                || (key == "project" && e["membership"]["projectId"] == id)
+        })
+        .collect();
+    out.sort_by_key(|e| (e["seq"].as_u64(), e["id"].as_str().map(str::to_string)));
+    out
+}
+
+fn assert_unique_ids(events: &[Value]) {
+    let ids: BTreeSet<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+    assert_eq!(ids.len(), events.len(), "event ids repeat: {events:#?}");
+}
+
+#[test]
+fn a_users_life_reaches_the_bus_as_ordered_events_with_actor_and_state() {
+    let c = Client::new_tenant("events-user");
+    let tenant = tenant_id(&c.tenant);
+    let mut tap = EventTap::for_tenant(&tenant);
+    let user_name = format!("{}@events.example", unique("ada"));
+    let created = c.post(
+        "/Users",
+        &json!({
+            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+            "userName": user_name,
+            "name": {"givenName": "Ada", "familyName": "Lovelace"},
+            "emails": [{"value": user_name, "type": "work", "primary": true}],
+        }),
+    );
+    assert_eq!(created.status, 201, "{}", created.raw);
+    let id = created.id();
+    let path = format!("/Users/{id}");
+    let rename = patch_body(json!([{"op": "replace", "path": "name.familyName", "value": "King"}]));
+    assert_eq!(c.patch(&path, &rename).status, 200);
+    let off = patch_body(json!([{"op": "replace", "path": "active", "value": false}]));
+    assert_eq!(c.patch(&path, &off).status, 200);
+    let on = patch_body(json!([{"op": "replace", "path": "active", "value": true}]));
+    assert_eq!(c.patch(&path, &on).status, 200);
+    assert_eq!(c.delete(&path).status, 204);
+
+    let events = tap.wait_for(5);
+    let mine = about(&events, "user", &id);
+    assert_eq!(
+        kinds(mine.iter().copied()),
+        vec![
+            "user.created",
+            "user.updated",
+            "user.deactivated",
+            "user.reactivated",
+            "user.deleted"
+        ],
+        "{events:#?}"
+    );
+    assert_unique_ids(&events);
+    let seqs: Vec<u64> = mine.iter().filter_map(|e| e["seq"].as_u64()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "seq grows per change: {seqs:?}"
+    );
+    for event in &mine {
+        assert_eq!(event["v"], 1);
+        assert_eq!(event["tenant"], tenant.as_str());
+        assert_eq!(event["actor"], token_prefix(&c.token));
+        assert_eq!(event["user"]["userName"], user_name.as_str());
+        assert_eq!(event["user"]["platformRole"], "MEMBER");
+    }
+    assert_eq!(mine[0]["user"]["name"]["familyName"], "Lovelace");
+    assert_eq!(mine[0]["user"]["emails"][0]["value"], user_name.as_str());
+    assert_eq!(mine[1]["user"]["name"]["familyName"], "King");
+    assert_eq!(mine[2]["user"]["active"], false);
+    assert_eq!(mine[3]["user"]["active"], true);
+    // The bus envelope: our source, the event type as the detail type.
+    let envelope = &tap.envelopes()[0];
+    assert_eq!(envelope["source"], "scim.provisioning");
+    assert_eq!(envelope["detail-type"], envelope["detail"]["type"]);
+    // Nothing else, and no event twice.
+    let all = tap.settle(Duration::from_secs(2));
+    assert_eq!(all.len(), 5, "{all:#?}");
+}
+
+#[test]
+fn projects_and_their_memberships_reach_the_bus() {
+    let c = Client::new_tenant("events-project");
+    let tenant = tenant_id(&c.tenant);
+    let mut tap = EventTap::for_tenant(&tenant);
+    let uid = c
+        .create_user(&format!("{}@events.example", unique("bo")))
+        .id();
+    let gid = c.create_group(&unique("Apollo")).id();
+    let path = format!("/Groups/{gid}");
+    let added = c.patch(&path, &add_members_body(&[uid.as_str()]));
+    assert!(matches!(added.status, 200 | 204), "{}", added.raw);
+    let new_name = unique("Artemis");
+    let renamed = c.patch(
+        &path,
+        &patch_body(json!([{"op": "replace", "path": "displayName", "value": new_name}])),
+    );
+    assert!(matches!(renamed.status, 200 | 204), "{}", renamed.raw);
+    let removed = c.patch(
+        &path,
+        &patch_body(json!([{"op": "remove", "path": format!("members[value eq \"{uid}\"]")}])),
+    );
+    assert!(matches!(removed.status, 200 | 204), "{}", removed.raw);
+    assert_eq!(c.delete(&path).status, 204);
+
+    // user.created, project.created, member_added, renamed, member_removed, deleted.
+    let events = tap.wait_for(6);
+    assert_unique_ids(&events);
+    let project: Vec<Value> = about(&events, "project", &gid)
+        .into_iter()
+        .filter(|e| e["project"].is_object())
+        .cloned()
+        .collect();
+    assert_eq!(
+        kinds(&project),
+        vec!["project.created", "project.renamed", "project.deleted"],
+        "{events:#?}"
+    );
+    assert_eq!(project[1]["project"]["name"], new_name.as_str());
+    let memberships: Vec<Value> = events
+        .iter()
+        .filter(|e| e["membership"].is_object())
+        .cloned()
+        .collect();
+    assert_eq!(
+        kinds(&memberships),
+        vec!["project.member_added", "project.member_removed"],
+        "{events:#?}"
+    );
+    for m in &memberships {
+        assert_eq!(m["membership"]["userId"], uid.as_str());
+        assert_eq!(m["membership"]["projectId"], gid.as_str());
+        assert_eq!(m["actor"], token_prefix(&c.token));
+    }
+    let all = tap.settle(Duration::from_secs(2));
+    assert_eq!(all.len(), 6, "{all:#?}");
+}
+
+#[test]
+fn refused_requests_publish_nothing_and_other_tenants_events_never_arrive() {
+    let c = Client::new_tenant("events-refused");
+    let other = Client::new_tenant("events-other");
+    let mut tap = EventTap::for_tenant(&tenant_id(&c.tenant));
+    let user_name = format!("{}@events.example", unique("cy"));
+    c.create_user(&user_name);
+    // A duplicate, a malformed PATCH, a member that does not exist: all refused.
+    let duplicate = c.post("/Users", &user_body(&user_name));
+    duplicate.assert_scim_error(409, Some("uniqueness"));
+    let gid = c.create_group(&unique("Gemini")).id();
+    let missing = "00000000-0000-4000-8000-000000000000";
+    let bad = c.patch(&format!("/Groups/{gid}"), &add_members_body(&[missing]));
+    assert_eq!(bad.status, 400, "{}", bad.raw);
+    let nonsense = c.patch(
+        &format!("/Groups/{gid}"),
+        &patch_body(json!([{"op": "explode", "path": "displayName"}])),
+    );
+    assert_eq!(nonsense.status, 400, "{}", nonsense.raw);
+    // Another tenant's change, made meanwhile.
+    other.create_user(&format!("{}@events.example", unique("dee")));
+
+    let events = tap.wait_for(2);
+    assert_eq!(
+        kinds(&events),
+        vec!["user.created", "project.created"],
+        "{events:#?}"
+    );
+    let all = tap.settle(Duration::from_secs(3));
+    assert_eq!(all.len(), 2, "{all:#?}");
+}
+
+#[test]
+fn events_the_bus_refuses_are_delayed_but_never_lost_nor_repeated() {
+    let c = Client::new_tenant("events-fault");
+    let tenant = tenant_id(&c.tenant);
+    let mut tap = EventTap::for_tenant(&tenant);
+    let user_name = format!("{}@events.example", unique("eve"));
+    // Six puts carrying this user's event fail: the events function's four attempts in one
+    // invocation, then it reports the record and the retried invocation gets two more.
+    let fault = Fault::inject("PutEvents", &user_name, FaultKind::EntriesFailed, 6);
+    c.create_user(&user_name);
+
+    let events = tap.wait_for(1);
+    assert_eq!(kinds(&events), vec!["user.created"], "{events:#?}");
+    assert_eq!(events[0]["user"]["userName"], user_name.as_str());
+    assert_eq!(fault.hits(), 6);
+    let all = tap.settle(Duration::from_secs(3));
+    assert_eq!(all.len(), 1, "{all:#?}");
+}
