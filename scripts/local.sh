@@ -105,7 +105,11 @@ provision() {
   cargo build --quiet --workspace --bins
   "$ADMIN" create-table
   "$ADMIN" create-secret
-  "$VENV/bin/python" "$ROOT/scripts/local_bus.py" create
+  if [[ "$STACK" == "dev" ]]; then
+    "$VENV/bin/python" "$ROOT/scripts/local_bus.py" create --tap
+  else
+    "$VENV/bin/python" "$ROOT/scripts/local_bus.py" create
+  fi
 }
 
 watch_cmd() {
@@ -191,6 +195,7 @@ dev() {
   Bearer token  : $demo
 
   Try: curl -H "Authorization: Bearer $demo" $BASE_URL/ServiceProviderConfig
+  Events:        scripts/local.sh events   (what the event bus received since the last call)
   More tokens:   make token TENANT=<name>      Stop: Ctrl-C
 
 MSG

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """The local stack's EventBridge bus (moto), as template.yaml's EventBus, plus a tap for people.
 
-  local_bus.py create   creates the bus $EVENT_BUS_NAME, and a rule sending every provisioning
-                        event on it to the SQS queue $EVENT_BUS_NAME-tap (local only: in AWS the
-                        platform adds its own rules); both idempotent
+  local_bus.py create [--tap]
+                        creates the bus $EVENT_BUS_NAME; with --tap (the dev stack) also a rule
+                        sending every provisioning event on it to the SQS queue
+                        $EVENT_BUS_NAME-tap (local only: in AWS the platform adds its own
+                        rules); idempotent
   local_bus.py tail     prints, one JSON line each, the events the tap queue holds, and empties it
 
-The tests do not read the tap: each makes its own rule and queue for its own tenant
-(tests/tests/api/events.rs), so parallel tests never take each other's events.
+The test stack has no tap (nobody would drain it): each test makes its own rule and queue for
+its own tenant (tests/src/bus.rs), so parallel tests never take each other's events.
 Configuration: AWS_ENDPOINT_URL, AWS_REGION and EVENT_BUS_NAME from the stack's environment.
 """
 import json
@@ -24,12 +26,14 @@ def clients():
     return boto3.client("events", region_name=region), boto3.client("sqs", region_name=region)
 
 
-def create(bus):
+def create(bus, tap):
     events, sqs = clients()
     try:
         events.create_event_bus(Name=bus)
     except events.exceptions.ResourceAlreadyExistsException:
         pass
+    if not tap:
+        return
     queue = sqs.create_queue(QueueName=f"{bus}-tap")["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
@@ -57,7 +61,7 @@ def main():
     bus = os.environ["EVENT_BUS_NAME"]
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     if command == "create":
-        create(bus)
+        create(bus, "--tap" in sys.argv[2:])
     elif command == "tail":
         tail(bus)
     else:

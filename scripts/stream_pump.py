@@ -16,8 +16,8 @@ source mappings do in AWS:
   is appended to $STATE/<function>-dlq.jsonl (the on-failure queue) and the pump moves on.
   While a function cannot be reached at all (cargo lambda watch still starting), the batch waits.
 
-In AWS each mapping reads the stream on its own; here one reader hands each batch to the audit
-function, then to the events function.
+In AWS each mapping reads the stream on its own; here one reader hands each batch to a queue per
+function, and each function's own thread delivers its batches in order.
 
 Configuration comes from the stack's environment (scripts/local.sh): AWS_ENDPOINT_URL,
 AWS_REGION, TABLE_NAME, and SCIM_AUDIT_INVOKE_URL and SCIM_EVENTS_INVOKE_URL (the functions'
@@ -25,7 +25,9 @@ Invoke API on cargo lambda watch; an unset one is skipped). Usage: stream_pump.p
 """
 import json
 import os
+import queue
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +38,7 @@ BATCH = 100
 BATCH_WINDOW = 1.0
 READ_LIMIT = 1000  # GetRecords' maximum
 RETRIES = 5
+QUEUED_BATCHES = 50  # per consumer; the reader waits when a consumer is this far behind
 AUDITED_TYPES = ("User", "Group")
 
 
@@ -120,6 +123,11 @@ def deliver(name, url, records, state):
         time.sleep(min(0.5 * 2 ** max(failures, 1), 8))
 
 
+def consume(name, url, batches, state):
+    while True:
+        deliver(name, url, batches.get(), state)
+
+
 def stream_arn(dynamodb, table):
     while True:
         try:
@@ -151,6 +159,14 @@ def main() -> None:
         for s in shards
     }
     log("pumping", stream=arn, shards=len(iterators), consumers=[n for n, _ in consumers])
+    # One delivery thread per consumer, as each event source mapping reads on its own: a slow
+    # or failing consumer delays only itself. Batches wait in its queue, in order.
+    queues = {}
+    for name, url in consumers:
+        queues[name] = queue.Queue(maxsize=QUEUED_BATCHES)
+        threading.Thread(
+            target=consume, args=(name, url, queues[name], state), daemon=True
+        ).start()
     while True:
         backlog = False
         for shard, iterator in list(iterators.items()):
@@ -161,8 +177,8 @@ def main() -> None:
                 continue
             records = [lambda_shape(r, arn) for r in out["Records"] if audited(r)]
             for start in range(0, len(records), BATCH):
-                for name, url in consumers:
-                    deliver(name, url, records[start : start + BATCH], state)
+                for name in queues:
+                    queues[name].put(records[start : start + BATCH])  # waits while it is full
             backlog = backlog or len(out["Records"]) == READ_LIMIT
             iterators[shard] = out["NextShardIterator"]
         if not backlog:

@@ -36,7 +36,15 @@ async fn build() -> Result<Admin, String> {
         .await
         .map_err(|e| e.to_string())?;
     let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), table);
-    Ok(Admin::new(store, Some(hasher)))
+    let admin = Admin::new(store, Some(hasher));
+    // Replays go to the stack's provisioning event bus.
+    Ok(match std::env::var("EVENT_BUS_NAME") {
+        Ok(bus) => admin.with_bus(scim_bus::EventBridgeBus::new(
+            &aws_sdk_eventbridge::Config::from(&sdk),
+            bus,
+        )),
+        Err(_) => admin,
+    })
 }
 
 async fn handle(admin: &Admin, event: LambdaEvent<Value>) -> Value {

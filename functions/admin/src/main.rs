@@ -23,6 +23,9 @@ struct Cli {
     /// Secrets Manager secret holding the token HMAC key (env TOKEN_KEY_SECRET_ID).
     #[arg(long, env = "TOKEN_KEY_SECRET_ID")]
     secret: String,
+    /// The provisioning event bus `events replay` sends to (env EVENT_BUS_NAME).
+    #[arg(long, env = "EVENT_BUS_NAME")]
+    event_bus: Option<String>,
     /// Print listings as JSON instead of tab-separated tables.
     #[arg(long, global = true)]
     json: bool,
@@ -43,6 +46,9 @@ enum Command {
     /// What the platform reads: projects, members with roles, a user's projects (JSON).
     #[command(subcommand)]
     Platform(PlatformCommand),
+    /// A tenant's provisioning events: the event log, and replays to the bus.
+    #[command(subcommand)]
+    Events(EventsCommand),
     /// A tenant's audit trail (JSON, oldest first): who changed which user or group, when.
     Audit {
         #[arg(long)]
@@ -54,6 +60,66 @@ enum Command {
         #[arg(long)]
         limit: Option<usize>,
     },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// The tenant's logged events (JSON, oldest first), each with its `cursor`.
+    List {
+        #[arg(long)]
+        tenant: String,
+        /// After this time (RFC 3339 or a prefix such as 2026-12-05T08), or this event's cursor.
+        #[arg(long)]
+        after: Option<String>,
+        /// Before this time (or cursor).
+        #[arg(long)]
+        before: Option<String>,
+        /// At most this many events (default 100, at most 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Send the tenant's logged events of a range to the bus again, with their original ids;
+    /// prints how many, and `next` (the --after of the next call) when the range has more.
+    Replay {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long)]
+        before: Option<String>,
+        /// At most this many events (default and at most 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+impl EventsCommand {
+    fn into_admin(self) -> AdminCommand {
+        match self {
+            Self::List {
+                tenant,
+                after,
+                before,
+                limit,
+            } => AdminCommand::EventsList {
+                tenant,
+                after,
+                before,
+                limit,
+            },
+            Self::Replay {
+                tenant,
+                after,
+                before,
+                limit,
+            } => AdminCommand::EventsReplay {
+                tenant,
+                after,
+                before,
+                limit,
+            },
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -226,6 +292,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Tenant(cmd) => cmd.into_admin(),
         Command::Token(cmd) => cmd.into_admin(),
         Command::Platform(cmd) => cmd.into_admin(),
+        Command::Events(cmd) => cmd.into_admin(),
         Command::Audit {
             tenant,
             since,
@@ -249,7 +316,13 @@ async fn run(cli: Cli) -> Result<(), String> {
     } else {
         None
     };
-    let admin = Admin::new(store, hasher);
+    let mut admin = Admin::new(store, hasher);
+    if let Some(bus) = cli.event_bus {
+        admin = admin.with_bus(scim_bus::EventBridgeBus::new(
+            &aws_sdk_eventbridge::Config::from(&sdk),
+            bus,
+        ));
+    }
     let name = command.name();
     let result = admin
         .execute(command, &scim_admin::now())

@@ -1,17 +1,22 @@
 //! The events function: receives batches of the table's DynamoDB Streams records (user and
 //! group items only, by the event source's filter), derives their provisioning events
-//! (`scim_store::events`, rules in `scim_ops::events`) and puts them on the EventBridge bus
-//! (`scim_ops::events::publish`, adapter `scim_bus`). Wiring only.
+//! (`scim_store::events`, rules in `scim_ops::events`), appends them to the tenant's event log
+//! (`scim_ops::events::log`, kept `SCIM_EVENT_RETENTION_DAYS`) and puts them on the EventBridge
+//! bus (`scim_ops::events::publish`, adapter `scim_bus`). Wiring only.
 //!
 //! It answers with the first record it could not publish as a batch item failure
 //! (`ReportBatchItemFailures`), so Lambda retries from that record: no event is skipped, the
 //! records before it are not sent again, and a record that keeps failing ends in the on-failure
 //! queue after the mapping's retries.
 
+use std::time::{SystemTime, UNIX_EPOCH};
+
 use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
 use scim_bus::EventBridgeBus;
+use scim_ops::events::log::{EventLog, DEFAULT_RETENTION_DAYS};
 use scim_ops::events::publish::{publish, Retry};
 use scim_store::events::events_by_record;
+use scim_store::Store;
 use serde_json::{json, Value};
 
 #[tokio::main]
@@ -19,26 +24,58 @@ async fn main() -> Result<(), Error> {
     scim_edge::lambda::init_tracing();
     let bus_name =
         std::env::var("EVENT_BUS_NAME").map_err(|_| Error::from("EVENT_BUS_NAME is not set"))?;
+    let table = std::env::var("TABLE_NAME").map_err(|_| Error::from("TABLE_NAME is not set"))?;
+    let retention_days =
+        match std::env::var("SCIM_EVENT_RETENTION_DAYS") {
+            Ok(v) => v.parse::<u64>().ok().filter(|d| *d > 0).ok_or_else(|| {
+                Error::from("SCIM_EVENT_RETENTION_DAYS must be a positive number")
+            })?,
+            Err(_) => DEFAULT_RETENTION_DAYS,
+        };
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .load()
         .await;
     let bus = EventBridgeBus::new(&aws_sdk_eventbridge::Config::from(&sdk), bus_name);
-    let bus = &bus;
+    let log = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), table);
+    let consumer = &Consumer {
+        bus,
+        log,
+        retention_seconds: retention_days * 86_400,
+    };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(bus, &event.payload).await
+        handle(consumer, &event.payload).await
     }))
     .await
 }
 
+struct Consumer {
+    bus: EventBridgeBus,
+    log: Store,
+    retention_seconds: u64,
+}
+
 /// Logs one `events batch` line per invocation with the batch's metrics
 /// (`scim_edge::emf::EVENTS_BATCH`); event contents never reach the log.
-async fn handle(bus: &EventBridgeBus, event: &Value) -> Result<Value, Error> {
+async fn handle(consumer: &Consumer, event: &Value) -> Result<Value, Error> {
     let received = event
         .get("Records")
         .and_then(Value::as_array)
         .map_or(0, Vec::len) as u64;
     let (records, unread) = events_by_record(event);
-    let publication = publish(bus, &records, Retry::default()).await;
+    // Logged first: an event on the bus is always in the log, for `events.list` and replay.
+    let events: Vec<_> = records.iter().flat_map(|r| r.events.clone()).collect();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    if let Err(err) = consumer
+        .log
+        .append_events(&events, now + consumer.retention_seconds)
+        .await
+    {
+        tracing::error!(function = "events", error = %err, records_received = received, "events batch");
+        return Err(Error::from(err.to_string()));
+    }
+    let publication = publish(&consumer.bus, &records, Retry::default()).await;
     let publication = match publication {
         Ok(p) => p,
         Err(err) => {

@@ -58,6 +58,32 @@ pub enum Command {
         #[serde(default)]
         limit: Option<usize>,
     },
+    /// The tenant's provisioning events, oldest first (the event log, kept
+    /// `EventRetentionDays`): after `after` (a time or its prefix, or the `cursor` of the last
+    /// event of the previous page), before `before`, at most `limit` (default 100, at most 1000).
+    #[serde(rename = "events.list")]
+    EventsList {
+        tenant: String,
+        #[serde(default)]
+        after: Option<String>,
+        #[serde(default)]
+        before: Option<String>,
+        #[serde(default)]
+        limit: Option<usize>,
+    },
+    /// Sends the tenant's logged events of a range to the event bus again, in order, with
+    /// their original ids; at most `limit` (default and most 1000) per call: the result's
+    /// `next` is the `after` of the next call, absent when the range is done.
+    #[serde(rename = "events.replay")]
+    EventsReplay {
+        tenant: String,
+        #[serde(default)]
+        after: Option<String>,
+        #[serde(default)]
+        before: Option<String>,
+        #[serde(default)]
+        limit: Option<usize>,
+    },
     #[serde(rename = "platform.projects")]
     PlatformProjects { tenant: String },
     #[serde(rename = "platform.members")]
@@ -82,6 +108,7 @@ impl Command {
                 | Self::TenantGet { .. }
                 | Self::TokenList { .. }
                 | Self::AuditList { .. }
+                | Self::EventsList { .. }
                 | Self::PlatformProjects { .. }
                 | Self::PlatformMembers { .. }
                 | Self::PlatformUser { .. }
@@ -103,6 +130,8 @@ impl Command {
             Self::TokenRevoke { .. } => "token.revoke",
             Self::TokenRotate { .. } => "token.rotate",
             Self::AuditList { .. } => "audit.list",
+            Self::EventsList { .. } => "events.list",
+            Self::EventsReplay { .. } => "events.replay",
             Self::PlatformProjects { .. } => "platform.projects",
             Self::PlatformMembers { .. } => "platform.members",
             Self::PlatformUser { .. } => "platform.user",

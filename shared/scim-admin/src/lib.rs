@@ -12,8 +12,11 @@ mod error;
 pub use command::Command;
 pub use error::AdminError;
 
+use scim_bus::EventBridgeBus;
 use scim_core::ids::{ResourceId, TenantId};
 use scim_core::{PlatformRole, ProjectRole};
+use scim_ops::events::log::{replay, EventLog, ReplayError};
+use scim_ops::events::publish::Retry;
 use scim_store::tokens::TokenHasher;
 use scim_store::{
     AuditTrail, ByPrefix, Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED,
@@ -24,6 +27,10 @@ use serde_json::{json, Value};
 /// Audit records returned by one `audit.list` when no limit is given, and at most.
 const DEFAULT_AUDIT_PAGE: usize = 100;
 const MAX_AUDIT_PAGE: usize = 1000;
+/// Events returned by one `events.list` when no limit is given, and at most (also the most
+/// one `events.replay` sends).
+const DEFAULT_EVENTS_PAGE: usize = 100;
+const MAX_EVENTS_PAGE: usize = 1000;
 
 /// A tenant as administrators see it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -87,12 +94,23 @@ pub struct IssuedToken {
 pub struct Admin {
     store: Store,
     hasher: Option<TokenHasher>,
+    bus: Option<EventBridgeBus>,
 }
 
 impl Admin {
     /// `hasher` is needed only to issue or rotate tokens (the CLI reads the key lazily).
     pub fn new(store: Store, hasher: Option<TokenHasher>) -> Self {
-        Self { store, hasher }
+        Self {
+            store,
+            hasher,
+            bus: None,
+        }
+    }
+
+    /// The event bus `events.replay` sends to.
+    pub fn with_bus(mut self, bus: EventBridgeBus) -> Self {
+        self.bus = Some(bus);
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -215,6 +233,49 @@ impl Admin {
                 let limit = limit.unwrap_or(DEFAULT_AUDIT_PAGE).clamp(1, MAX_AUDIT_PAGE);
                 let records = self.store.records(&t, since.as_deref(), limit).await?;
                 to_json(records)
+            }
+            Command::EventsList {
+                tenant,
+                after,
+                before,
+                limit,
+            } => {
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                let limit = limit
+                    .unwrap_or(DEFAULT_EVENTS_PAGE)
+                    .clamp(1, MAX_EVENTS_PAGE);
+                let events = self
+                    .store
+                    .logged_events(&t, after.as_deref(), before.as_deref(), limit)
+                    .await?;
+                to_json(events)
+            }
+            Command::EventsReplay {
+                tenant,
+                after,
+                before,
+                limit,
+            } => {
+                let bus = self.bus.as_ref().ok_or_else(|| {
+                    AdminError::InvalidArgument("no event bus configured (EVENT_BUS_NAME)".into())
+                })?;
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                let limit = limit.unwrap_or(MAX_EVENTS_PAGE).clamp(1, MAX_EVENTS_PAGE);
+                let replayed = replay(
+                    &self.store,
+                    bus,
+                    &t,
+                    after.as_deref(),
+                    before.as_deref(),
+                    limit,
+                    Retry::default(),
+                )
+                .await
+                .map_err(|e| match e {
+                    ReplayError::Log(store) => AdminError::from(store),
+                    ReplayError::Publish(publish) => AdminError::Internal(publish.to_string()),
+                })?;
+                to_json(replayed)
             }
             Command::PlatformProjects { tenant } => {
                 let t = tenant_id(&self.find(&tenant).await?)?;

@@ -1,12 +1,14 @@
 //! Publishing provisioning events to the bus: order, the bus's limits, resends, and where
-//! Lambda must retry from when some events cannot be published.
+//! Lambda must retry from when some events cannot be published; and replays of the event log.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::Mutex;
 use std::time::Duration;
 
+use scim_core::ids::TenantId;
 use scim_core::limits::{MAX_DOCUMENT_BYTES, MAX_EMAILS, MAX_NAME_CHARS};
 use scim_core::PlatformRole;
+use scim_ops::events::log::{replay, EventLog, LoggedEvent, Replay};
 use scim_ops::events::publish::{
     publish, BusEntry, BusError, EntryOutcome, EventBus, RecordEvents, Retry, EVENT_SOURCE,
     MAX_ENTRIES_PER_PUT, MAX_PUT_BYTES,
@@ -14,6 +16,7 @@ use scim_ops::events::publish::{
 use scim_ops::events::{
     EmailState, EventType, NameState, ProvisioningEvent, Subject, UserState, SCHEMA_VERSION,
 };
+use scim_ops::StoreError;
 
 /// What the fake bus answers to the `put`-th put (from 0) for one entry.
 type Answer = dyn Fn(usize, &BusEntry) -> Result<EntryOutcome, BusError> + Send + Sync;
@@ -333,4 +336,128 @@ async fn resends_pause_longer_each_time() {
     assert!(started.elapsed() >= Duration::from_millis(60));
     assert_eq!(bus.puts().len(), 3);
     assert_eq!(out.failed_from.as_deref(), Some("seq0"));
+}
+
+/// An event log holding `events` in order, with cursors `c00`, `c01`, ...
+struct FakeLog(Vec<LoggedEvent>);
+
+impl FakeLog {
+    fn of(n: usize) -> Self {
+        Self(
+            (0..n)
+                .map(|i| LoggedEvent {
+                    cursor: format!("c{i:02}"),
+                    event: event(i, 0, user_state(&format!("u{i}"))),
+                })
+                .collect(),
+        )
+    }
+}
+
+impl EventLog for FakeLog {
+    async fn append_events(&self, _: &[ProvisioningEvent], _: u64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    async fn logged_events(
+        &self,
+        _: &TenantId,
+        after: Option<&str>,
+        before: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        Ok(self
+            .0
+            .iter()
+            .filter(|l| after.is_none_or(|a| l.cursor.as_str() > a))
+            .filter(|l| before.is_none_or(|b| l.cursor.as_str() < b))
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+}
+
+fn acme() -> TenantId {
+    TenantId::parse("acme").unwrap()
+}
+
+#[tokio::test]
+async fn a_replay_sends_the_range_again_with_the_original_ids_page_by_page() {
+    let log = FakeLog::of(25);
+    let bus = FakeBus::accepting();
+    let first = replay(&log, &bus, &acme(), Some("c02"), Some("c20"), 10, NO_PAUSE)
+        .await
+        .unwrap();
+    assert_eq!(first.replayed, 10);
+    assert_eq!(first.next.as_deref(), Some("c12"));
+    let second = replay(
+        &log,
+        &bus,
+        &acme(),
+        first.next.as_deref(),
+        Some("c20"),
+        10,
+        NO_PAUSE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(second.replayed, 7);
+    assert_eq!(second.next, None, "the range is done");
+    let sent: Vec<String> = bus.offered_ids().concat();
+    let expected: Vec<String> = (3..20).map(|i| format!("rec{i}.0")).collect();
+    assert_eq!(sent, expected);
+    for (entry, logged) in bus.puts().concat().iter().zip(&log.0[3..20]) {
+        let detail: ProvisioningEvent = serde_json::from_str(&entry.detail).unwrap();
+        assert_eq!(detail, logged.event, "the event as logged");
+    }
+}
+
+#[tokio::test]
+async fn a_replay_the_bus_refuses_stops_before_the_refused_event_and_says_where_to_resume() {
+    let log = FakeLog::of(6);
+    let bus = FakeBus::new(|_, entry| {
+        Ok(if entry.event_id == "rec3.0" {
+            EntryOutcome::Refused("ThrottlingException".into())
+        } else {
+            EntryOutcome::Accepted
+        })
+    });
+    let out = replay(&log, &bus, &acme(), None, None, 100, NO_PAUSE)
+        .await
+        .unwrap();
+    assert_eq!(out.replayed, 3);
+    assert_eq!(
+        out.next.as_deref(),
+        Some("c02"),
+        "resume after the last one sent"
+    );
+    assert_eq!(
+        out.error.as_deref(),
+        Some("event rec3.0: ThrottlingException")
+    );
+
+    // Refused at the very first event: resume where this call started.
+    let bus = FakeBus::new(|_, _| Ok(EntryOutcome::Refused("AccessDenied".into())));
+    let out = replay(&log, &bus, &acme(), Some("c01"), None, 100, NO_PAUSE)
+        .await
+        .unwrap();
+    assert_eq!((out.replayed, out.next.as_deref()), (0, Some("c01")));
+}
+
+#[tokio::test]
+async fn an_empty_range_replays_nothing() {
+    let bus = FakeBus::accepting();
+    let out = replay(
+        &FakeLog::of(3),
+        &bus,
+        &acme(),
+        Some("c05"),
+        None,
+        10,
+        NO_PAUSE,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out, Replay::default());
+    assert!(bus.puts().is_empty());
 }

@@ -13,7 +13,6 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
 use scim_core::ids::TenantId;
 use serde::Deserialize;
 use serde_json::Value;
@@ -22,17 +21,14 @@ use time::OffsetDateTime;
 
 use scim_ops::{AuditRecord, AuditTrail};
 
-use crate::error::{corrupt, from_sdk, StoreError};
+use crate::error::{corrupt, StoreError};
 use crate::items::{self, AuditItem};
 use crate::keys;
-use crate::store::{s, to_item, Store};
+use crate::store::{s, Store};
 use crate::stream;
 
 /// Days an audit record is kept when `SCIM_AUDIT_RETENTION_DAYS` is not set.
 pub const DEFAULT_RETENTION_DAYS: u64 = 90;
-
-/// Most items one BatchWriteItem call may hold.
-const BATCH_WRITE_MAX: usize = 25;
 
 /// Actor recorded for a change whose item carries no `modified_by` (shared with the events).
 pub use scim_ops::events::UNKNOWN_ACTOR;
@@ -267,45 +263,8 @@ impl AuditTrail for Store {
             .iter()
             .map(AuditItem::from_record)
             .collect::<Result<Vec<_>, _>>()?;
-        let mut seen = BTreeSet::new();
-        let mut requests = Vec::with_capacity(audit.len());
-        for item in &audit {
-            if !seen.insert((item.pk.as_str(), item.sk.as_str())) {
-                continue; // BatchWriteItem refuses a key twice in one call
-            }
-            let put = PutRequest::builder()
-                .set_item(Some(to_item(item)?))
-                .build()
-                .map_err(|e| StoreError::Internal(format!("request build: {e}")))?;
-            requests.push(WriteRequest::builder().put_request(put).build());
-        }
-        for chunk in requests.chunks(BATCH_WRITE_MAX) {
-            let mut pending = chunk.to_vec();
-            let mut attempts = 0;
-            while !pending.is_empty() {
-                attempts += 1;
-                let out = self
-                    .client
-                    .batch_write_item()
-                    .request_items(self.table.as_ref(), pending)
-                    .return_consumed_capacity(self.rcc())
-                    .send()
-                    .await
-                    .map_err(from_sdk)?;
-                self.note_capacity(out.consumed_capacity());
-                pending = out
-                    .unprocessed_items
-                    .and_then(|mut u| u.remove(self.table.as_ref()))
-                    .unwrap_or_default();
-                if !pending.is_empty() {
-                    if attempts >= 8 {
-                        return Err(StoreError::Throttled);
-                    }
-                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempts)).await;
-                }
-            }
-        }
-        Ok(())
+        self.put_all(audit.iter().map(|i| (i.pk.as_str(), i.sk.as_str(), i)))
+            .await
     }
 
     /// A tenant's audit records, oldest first (one Query of its audit partition, following

@@ -19,6 +19,7 @@ pub const TENANT: &str = "Tenant";
 pub const TENANT_NAME: &str = "TenantName";
 pub const TOKEN: &str = "Token";
 pub const AUDIT: &str = "Audit";
+pub const EVENT_LOG: &str = "EventLog";
 pub const COUNT: &str = "Count";
 pub const PAGE_POSITION: &str = "PagePosition";
 
@@ -219,6 +220,21 @@ pub struct AuditItem {
     pub groups_removed: Vec<String>,
     /// The stream record this item was derived from.
     pub event_id: String,
+    /// Epoch seconds after which DynamoDB's TTL removes the item.
+    pub expires_at: u64,
+}
+
+/// One provisioning event in its tenant's event log (see [`crate::event_log`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EventLogItem {
+    pub pk: String,
+    /// `<time>#<event id>`.
+    pub sk: String,
+    #[serde(rename = "type")]
+    pub entity: String,
+    pub tenant_id: String,
+    /// The event as published (its JSON), so a replay sends exactly what was sent.
+    pub event: String,
     /// Epoch seconds after which DynamoDB's TTL removes the item.
     pub expires_at: u64,
 }

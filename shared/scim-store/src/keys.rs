@@ -14,6 +14,7 @@
 //! | uniqueness | `TENANT#t#UNIQUE#<ATTR>#value` | `UNIQUE` | | |
 //! | email index | `TENANT#t#EMAIL#fold(email)` | `USER#id` | | |
 //! | audit record | `TENANT#t#AUDIT` | `<at>#<stream event id>` | | |
+//! | logged event | `TENANT#t#EVENTS` | `<time>#<event id>` | | |
 //! | resource count (16 shards) | `TENANT#t#COUNTS` | `USERS#<shard>`, `GROUPS#<shard>` | | |
 //! | page position (short-lived) | `TENANT#t#PAGING` | `USERS#<offset>`, `GROUPS#<offset>` | | |
 //!
@@ -187,6 +188,16 @@ pub fn audit_pk(tenant: &TenantId) -> String {
 /// Time first, so a Query reads the trail in order; the event id makes it unique and idempotent.
 pub fn audit_sk(at: &str, event_id: &str) -> String {
     format!("{at}#{event_id}")
+}
+
+/// The partition holding a tenant's event log (one item per provisioning event).
+pub fn events_pk(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#EVENTS")
+}
+
+/// Time first, so a Query reads the log in order; the event id makes it unique and idempotent.
+pub fn events_sk(time: &str, event_id: &str) -> String {
+    format!("{time}#{event_id}")
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ mod call_tests;
 mod counts;
 mod entity;
 pub mod error;
+pub mod event_log;
 pub mod events;
 #[cfg(test)]
 mod fake;
@@ -30,7 +31,9 @@ pub mod tokens;
 mod users;
 
 pub use error::{StoreError, UniqueAttribute};
-pub use items::{AuditItem, GroupItem, MembershipItem, TenantItem, TokenItem, UserItem};
+pub use items::{
+    AuditItem, EventLogItem, GroupItem, MembershipItem, TenantItem, TokenItem, UserItem,
+};
 pub use platform::{Project, ProjectMember, UserProject};
 pub use records::UserFacts;
 pub use scim_core::patch::MemberDelta;

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, KeysAndAttributes, ReturnConsumedCapacity,
-    TransactWriteItem,
+    AttributeValue, CancellationReason, KeysAndAttributes, PutRequest, ReturnConsumedCapacity,
+    TransactWriteItem, WriteRequest,
 };
 use aws_sdk_dynamodb::Client;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -290,6 +290,60 @@ impl TransactError {
 impl From<TransactError> for StoreError {
     fn from(err: TransactError) -> Self {
         err.into_store_error()
+    }
+}
+
+/// Most items one BatchWriteItem call may hold (DynamoDB's limit).
+const BATCH_WRITE_MAX: usize = 25;
+
+impl Store {
+    /// Puts every item with BatchWriteItem (25 a call), sending unprocessed items again with a
+    /// growing pause (8 tries, then `Throttled`). Items are `(pk, sk, item)`; a key given twice
+    /// is written once (a batch may not name a key twice). Puts overwrite: writing the same
+    /// items again is harmless, which is what makes the stream consumers idempotent.
+    pub(crate) async fn put_all<'a, T: Serialize + 'a>(
+        &self,
+        items: impl IntoIterator<Item = (&'a str, &'a str, &'a T)>,
+    ) -> Result<(), StoreError> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut requests = Vec::new();
+        for (pk, sk, item) in items {
+            if !seen.insert((pk, sk)) {
+                continue;
+            }
+            let put = PutRequest::builder()
+                .set_item(Some(to_item(item)?))
+                .build()
+                .map_err(|e| StoreError::Internal(format!("request build: {e}")))?;
+            requests.push(WriteRequest::builder().put_request(put).build());
+        }
+        for chunk in requests.chunks(BATCH_WRITE_MAX) {
+            let mut pending = chunk.to_vec();
+            let mut attempts = 0;
+            while !pending.is_empty() {
+                attempts += 1;
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(self.table.as_ref(), pending)
+                    .return_consumed_capacity(self.rcc())
+                    .send()
+                    .await
+                    .map_err(from_sdk)?;
+                self.note_capacity(out.consumed_capacity());
+                pending = out
+                    .unprocessed_items
+                    .and_then(|mut u| u.remove(self.table.as_ref()))
+                    .unwrap_or_default();
+                if !pending.is_empty() {
+                    if attempts >= 8 {
+                        return Err(StoreError::Throttled);
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(25 << attempts)).await;
+                }
+            }
+        }
+        Ok(())
     }
 }
 

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use integration_tests::{
     add_members_body, assert_list_response, list_filtered, parallel_map, patch_body, resource_ids,
-    unique, user_groups, values_of, Client, Resp,
+    tenant_id, unique, user_groups, values_of, Client, EventTap, Resp,
 };
 use serde_json::json;
 
@@ -87,6 +87,11 @@ fn a_group_of_thousands_survives_batched_adds_a_bulk_removal_concurrent_adds_and
     eprintln!("[groups_scale] members={n} batch={batch} threads={threads}");
     let total = Instant::now();
     let c = Client::new_tenant("scale");
+    // The platform's view: every member added, from the bus (not on the stack without a
+    // stream, `make test-scale`).
+    let events_on = std::env::var("SCIM_LOCAL_AUDIT").as_deref() != Ok("0");
+    let mut added_events = events_on
+        .then(|| EventTap::for_tenant_types(&tenant_id(&c.tenant), &["project.member_added"]));
 
     let (ids, retries) = timed(&format!("create {n} users"), || {
         create_users(&c, n, threads)
@@ -186,5 +191,38 @@ fn a_group_of_thousands_survives_batched_adds_a_bulk_removal_concurrent_adds_and
         .assert_scim_error(404, None);
     assert!(user_groups(&c, &ids[0]).is_empty());
     assert!(user_groups(&c, &ids[n - 1]).is_empty());
+
+    // Each PATCH of `batch` members announced each of them once; the removed half that came
+    // back was announced again, with a later `seq`.
+    match added_events.as_mut() {
+        Some(tap) => {
+            let expected = n + gone.len();
+            let events = timed("the bus delivering every member_added", || {
+                tap.wait_for_within(expected, Duration::from_secs(900))
+            });
+            assert_eq!(events.len(), expected, "member_added events");
+            let ids_seen: BTreeSet<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
+            assert_eq!(ids_seen.len(), expected, "an event id repeats");
+            let mut per_user: std::collections::BTreeMap<&str, Vec<u64>> = Default::default();
+            for e in &events {
+                assert_eq!(e["membership"]["projectId"], gid.as_str());
+                per_user
+                    .entry(e["membership"]["userId"].as_str().unwrap_or("?"))
+                    .or_default()
+                    .push(e["seq"].as_u64().unwrap_or(0));
+            }
+            assert_eq!(per_user.len(), n, "every member announced");
+            for id in kept {
+                assert_eq!(per_user[id.as_str()].len(), 1, "{id} announced once");
+            }
+            for id in gone {
+                let seqs = &per_user[id.as_str()];
+                assert!(seqs.len() == 2 && seqs[0] != seqs[1], "{id}: {seqs:?}");
+            }
+        }
+        None => {
+            eprintln!("[groups_scale] no stream on this stack: member_added events not checked")
+        }
+    }
     eprintln!("[groups_scale] total: {:?}", total.elapsed());
 }

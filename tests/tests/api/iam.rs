@@ -7,12 +7,13 @@ use integration_tests::template::{allows, resource_properties, statements, templ
 use scim_core::ids::{ResourceId, TenantId};
 use scim_store::keys::{self, Unique};
 
-const FUNCTIONS: [&str; 5] = [
+const FUNCTIONS: [&str; 6] = [
     "UsersFunction",
     "GroupsFunction",
     "DiscoveryFunction",
     "AdminFunction",
     "AuditFunction",
+    "EventsFunction",
 ];
 const ITEM_ACTIONS: [&str; 7] = [
     "GetItem",
@@ -295,25 +296,34 @@ fn each_scim_function_has_the_reserved_concurrency_the_parameter_sets_unreserved
 }
 
 #[test]
-fn the_events_function_touches_no_table_item_and_puts_only_on_its_own_bus() {
+fn the_events_function_writes_only_event_logs_and_puts_only_on_its_own_bus() {
     let template = template_text();
+    let k = keys();
+    let events_log = keys::events_pk(&TenantId::parse("acme-0192d7a4").unwrap());
+    let mut cases = vec![
+        ("BatchWriteItem", events_log.as_str(), true),
+        ("PutItem", &events_log, false),
+        ("Query", &events_log, false),
+    ];
+    for pk in [
+        &k.audit, &k.user, &k.group, &k.token, &k.tenant, &k.email, &k.counts,
+    ] {
+        cases.extend([
+            ("BatchWriteItem", pk.as_str(), false),
+            ("GetItem", pk, false),
+        ]);
+    }
+    assert_reach("EventsFunction", &cases);
     let policy = statements(&template, "EventsFunction");
-    let [put] = policy.as_slice() else {
-        panic!("one statement: {policy:?}");
+    let bus: Vec<_> = policy.iter().filter(|s| s.resource != TABLE).collect();
+    let [put] = bus.as_slice() else {
+        panic!("one statement beside the table's: {policy:?}");
     };
     assert_eq!(put.actions, ["events:PutEvents"]);
     assert_eq!(put.resource, "!GetAtt EventBus.Arn");
-    for action in ITEM_ACTIONS {
-        assert!(!allows(
-            &policy,
-            &format!("dynamodb:{action}"),
-            "TENANT#acme"
-        ));
-    }
     // It reads the stream through its event source mapping, and reports the first record it
     // could not publish, so Lambda retries from there.
-    let properties = resource_properties(&template, "EventsFunction");
-    let text = format!("{properties:?}");
+    let text = format!("{:?}", resource_properties(&template, "EventsFunction"));
     assert!(text.contains("ReportBatchItemFailures"), "{text}");
     assert!(text.contains("ScimTable.StreamArn"), "{text}");
 }

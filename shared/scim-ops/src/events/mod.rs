@@ -47,6 +47,7 @@
 //! events take the last version plus one.
 
 mod derive;
+pub mod log;
 mod model;
 pub mod publish;
 
