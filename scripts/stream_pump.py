@@ -102,7 +102,10 @@ def invoke(name, url, records):
 def deliver(name, url, records, state):
     failures = 0
     while records:
+        started = time.monotonic()
         outcome, sequence = invoke(name, url, records)
+        log("delivered", function=name, records=len(records), outcome=outcome,
+            seconds=round(time.monotonic() - started, 3))
         if outcome == "ok":
             return
         if outcome == "retry_from":
@@ -171,7 +174,9 @@ def main() -> None:
         backlog = False
         for shard, iterator in list(iterators.items()):
             try:
+                started = time.monotonic()
                 out = streams.get_records(ShardIterator=iterator, Limit=READ_LIMIT)
+                log("read", records=len(out["Records"]), seconds=round(time.monotonic() - started, 3))
             except Exception as e:  # the local AWS server is busy or restarting: poll again
                 log("get_records failed", error=str(e))
                 continue

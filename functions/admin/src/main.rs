@@ -8,7 +8,7 @@
 //! which print tab-separated tables unless `--json` is given.
 
 use clap::{Parser, Subcommand};
-use scim_admin::{Admin, Command as AdminCommand};
+use scim_admin::{Admin, Command as AdminCommand, SnapshotKind};
 use scim_store::Store;
 use serde_json::Value;
 
@@ -170,6 +170,19 @@ enum TenantCommand {
     Enable {
         name: String,
     },
+    /// A page of the tenant's users (with their projects) or projects, as the events describe
+    /// them, each with its seq (JSON; `next` is the --after of the next page).
+    Snapshot {
+        name: String,
+        /// `users` or `projects`.
+        #[arg(long, default_value = "users")]
+        kind: String,
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many (default 100, at most 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
     /// Change a tenant's settings (the ones not given keep their value).
     Settings {
         name: String,
@@ -218,8 +231,23 @@ enum TokenCommand {
 }
 
 impl TenantCommand {
-    fn into_admin(self) -> AdminCommand {
-        match self {
+    fn into_admin(self) -> Result<AdminCommand, String> {
+        Ok(match self {
+            Self::Snapshot {
+                name,
+                kind,
+                after,
+                limit,
+            } => AdminCommand::TenantSnapshot {
+                tenant: name,
+                kind: match kind.as_str() {
+                    "users" => SnapshotKind::Users,
+                    "projects" => SnapshotKind::Projects,
+                    other => return Err(format!("--kind is users or projects, not {other:?}")),
+                },
+                after,
+                limit,
+            },
             Self::Create { name } => AdminCommand::TenantCreate { name },
             Self::List => AdminCommand::TenantList {},
             Self::Get { name } => AdminCommand::TenantGet { tenant: name },
@@ -236,7 +264,7 @@ impl TenantCommand {
                 default_project_role,
                 rate_limit_per_second,
             },
-        }
+        })
     }
 }
 
@@ -289,7 +317,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let command = match cli.command {
         Command::CreateTable => return table::create_table(store.client(), &cli.table).await,
         Command::CreateSecret => return table::create_secret(&sdk, &cli.secret).await,
-        Command::Tenant(cmd) => cmd.into_admin(),
+        Command::Tenant(cmd) => cmd.into_admin()?,
         Command::Token(cmd) => cmd.into_admin(),
         Command::Platform(cmd) => cmd.into_admin(),
         Command::Events(cmd) => cmd.into_admin(),

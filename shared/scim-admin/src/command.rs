@@ -84,6 +84,19 @@ pub enum Command {
         #[serde(default)]
         limit: Option<usize>,
     },
+    /// A page of the tenant's users (`kind` `users`, each with its projects) or projects
+    /// (`projects`) as the events describe them, each with its `seq`, re-read consistently:
+    /// for a platform that rebuilds its state. `after` is the previous page's `next`; `limit`
+    /// defaults to 100, at most 1000.
+    #[serde(rename = "tenant.snapshot")]
+    TenantSnapshot {
+        tenant: String,
+        kind: SnapshotKind,
+        #[serde(default)]
+        after: Option<String>,
+        #[serde(default)]
+        limit: Option<usize>,
+    },
     #[serde(rename = "platform.projects")]
     PlatformProjects { tenant: String },
     #[serde(rename = "platform.members")]
@@ -92,6 +105,14 @@ pub enum Command {
     PlatformUser { tenant: String, user: String },
     #[serde(rename = "platform.user-projects")]
     PlatformUserProjects { tenant: String, user: String },
+}
+
+/// What `tenant.snapshot` pages through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SnapshotKind {
+    Users,
+    Projects,
 }
 
 impl Command {
@@ -109,6 +130,7 @@ impl Command {
                 | Self::TokenList { .. }
                 | Self::AuditList { .. }
                 | Self::EventsList { .. }
+                | Self::TenantSnapshot { .. }
                 | Self::PlatformProjects { .. }
                 | Self::PlatformMembers { .. }
                 | Self::PlatformUser { .. }
@@ -132,6 +154,7 @@ impl Command {
             Self::AuditList { .. } => "audit.list",
             Self::EventsList { .. } => "events.list",
             Self::EventsReplay { .. } => "events.replay",
+            Self::TenantSnapshot { .. } => "tenant.snapshot",
             Self::PlatformProjects { .. } => "platform.projects",
             Self::PlatformMembers { .. } => "platform.members",
             Self::PlatformUser { .. } => "platform.user",
@@ -175,6 +198,37 @@ mod tests {
             let err = Command::from_json(bad.clone()).unwrap_err();
             assert_eq!(err.code(), "bad_command", "{bad}");
         }
+    }
+
+    #[test]
+    fn a_snapshot_names_users_or_projects_and_nothing_else() {
+        let cmd = Command::from_json(json!({
+            "command": "tenant.snapshot", "tenant": "acme", "kind": "projects", "limit": 5
+        }))
+        .unwrap();
+        assert_eq!(
+            cmd,
+            Command::TenantSnapshot {
+                tenant: "acme".into(),
+                kind: SnapshotKind::Projects,
+                after: None,
+                limit: Some(5)
+            }
+        );
+        assert!(!cmd.is_change());
+        for bad in [
+            json!({"command": "tenant.snapshot", "tenant": "acme", "kind": "memberships"}),
+            json!({"command": "tenant.snapshot", "tenant": "acme"}),
+            json!({"command": "events.replay"}),
+        ] {
+            let err = Command::from_json(bad.clone()).unwrap_err();
+            assert_eq!(err.code(), "bad_command", "{bad}");
+        }
+        let replay = Command::from_json(json!({"command": "events.replay", "tenant": "acme"}));
+        assert!(
+            replay.unwrap().is_change(),
+            "a replay is logged as a change"
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 mod command;
 mod error;
 
-pub use command::Command;
+pub use command::{Command, SnapshotKind};
 pub use error::AdminError;
 
 use scim_bus::EventBridgeBus;
@@ -28,7 +28,7 @@ use serde_json::{json, Value};
 const DEFAULT_AUDIT_PAGE: usize = 100;
 const MAX_AUDIT_PAGE: usize = 1000;
 /// Events returned by one `events.list` when no limit is given, and at most (also the most
-/// one `events.replay` sends).
+/// one `events.replay` sends, and the page sizes of `tenant.snapshot`).
 const DEFAULT_EVENTS_PAGE: usize = 100;
 const MAX_EVENTS_PAGE: usize = 1000;
 
@@ -276,6 +276,26 @@ impl Admin {
                     ReplayError::Publish(publish) => AdminError::Internal(publish.to_string()),
                 })?;
                 to_json(replayed)
+            }
+            Command::TenantSnapshot {
+                tenant,
+                kind,
+                after,
+                limit,
+            } => {
+                let t = tenant_id(&self.find(&tenant).await?)?;
+                let limit = limit
+                    .unwrap_or(DEFAULT_EVENTS_PAGE)
+                    .clamp(1, MAX_EVENTS_PAGE);
+                let after = after.as_deref();
+                match kind {
+                    SnapshotKind::Users => {
+                        to_json(self.store.snapshot_users(&t, after, limit).await?)
+                    }
+                    SnapshotKind::Projects => {
+                        to_json(self.store.snapshot_projects(&t, after, limit).await?)
+                    }
+                }
             }
             Command::PlatformProjects { tenant } => {
                 let t = tenant_id(&self.find(&tenant).await?)?;

@@ -162,7 +162,7 @@ impl Stamp<'_> {
     }
 }
 
-fn user_image(item: &UserItem) -> UserImage {
+pub(crate) fn user_image(item: &UserItem) -> UserImage {
     UserImage {
         state: UserState::from_document(
             &item.id,
@@ -177,7 +177,7 @@ fn user_image(item: &UserItem) -> UserImage {
     }
 }
 
-fn project_image(item: &GroupItem) -> ProjectImage {
+pub(crate) fn project_image(item: &GroupItem) -> ProjectImage {
     ProjectImage {
         state: ProjectState {
             id: item.id.clone(),

@@ -24,6 +24,7 @@ mod members;
 mod platform;
 mod ratelimit;
 pub mod records;
+pub mod snapshot;
 pub mod store;
 pub mod stream;
 mod tenants;

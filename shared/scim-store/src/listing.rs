@@ -46,7 +46,10 @@ fn position_of(last_key: &Item) -> Result<String, StoreError> {
 }
 
 /// The start key a position stands for, in `tenant`'s index of `E`.
-fn position_key<E: Entity>(tenant: &TenantId, position: &str) -> Result<Item, StoreError> {
+pub(crate) fn position_key<E: Entity>(
+    tenant: &TenantId,
+    position: &str,
+) -> Result<Item, StoreError> {
     let (id, name) = position
         .split_once(' ')
         .ok_or(StoreError::InvalidPosition)?;
@@ -258,6 +261,19 @@ impl Store {
                 }
             },
         };
+        self.read_page(tenant, from, offset, take).await
+    }
+
+    /// Up to `take` of `E` in name order from the start key `from` (the beginning when `None`);
+    /// a full page read at a known `offset` remembers where it ends (see [`Self::page_gsi1`]).
+    pub(crate) async fn read_page<E: Entity>(
+        &self,
+        tenant: &TenantId,
+        from: Option<Item>,
+        offset: Option<usize>,
+        take: usize,
+    ) -> Result<Page<E>, StoreError> {
+        let gsi = E::gsi(tenant);
         let pages = self
             .query_pages(self.gsi1_query(&gsi), from, Until::Have(take))
             .await?;

@@ -406,3 +406,104 @@ fn a_replay_delivers_the_same_events_again_with_their_ids() {
     assert_eq!(&all[2..4], &original[..], "the same events, ids included");
     assert_eq!(&all[4..6], &original[..]);
 }
+
+/// `meta.version` (`W/"3"`) as a number.
+fn version_of(resource: &Value) -> u64 {
+    resource["meta"]["version"]
+        .as_str()
+        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse().ok())
+        .unwrap_or_else(|| panic!("no version: {resource}"))
+}
+
+/// Every page of a snapshot, through `next`, one entry per page.
+fn snapshot_all(tenant: &str, kind: &str) -> (Vec<Value>, usize) {
+    let mut all = Vec::new();
+    let mut after: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut command =
+            json!({"command": "tenant.snapshot", "tenant": tenant, "kind": kind, "limit": 1});
+        if let Some(a) = &after {
+            command["after"] = json!(a);
+        }
+        let answer = admin_lambda(&command);
+        assert_eq!(answer["ok"], true, "{answer}");
+        pages += 1;
+        all.extend(
+            answer["result"]["items"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        match answer["result"]["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => return (all, pages),
+        }
+        assert!(pages < 10, "the snapshot does not end: {all:#?}");
+    }
+}
+
+#[test]
+fn a_snapshot_gives_each_user_and_project_at_the_seq_of_its_latest_event() {
+    let c = Client::new_tenant("events-snapshot");
+    let mut tap = EventTap::for_tenant(&tenant_id(&c.tenant));
+    let names: Vec<String> = (0..3)
+        .map(|i| format!("{i}-{}@snapshot.example", unique("sam")))
+        .collect();
+    let ids: Vec<String> = names.iter().map(|n| c.create_user(n).id()).collect();
+    let gid = c.create_group(&unique("Orion")).id();
+    let added = c.patch(&format!("/Groups/{gid}"), &add_members_body(&ids[..2]));
+    assert!(matches!(added.status, 200 | 204), "{}", added.raw);
+    let off = patch_body(json!([{"op": "replace", "path": "active", "value": false}]));
+    assert_eq!(c.patch(&format!("/Users/{}", ids[1]), &off).status, 200);
+    assert_eq!(c.delete(&format!("/Users/{}", ids[2])).status, 204);
+    // 3 created, the project, 2 members added, 1 deactivated, 1 deleted.
+    let events = tap.wait_for(8);
+    assert_eq!(events.len(), 8, "{events:#?}");
+
+    let (users, pages) = snapshot_all(&c.tenant, "users");
+    assert!(pages >= 2, "one user a page");
+    let listed: Vec<&str> = users.iter().filter_map(|u| u["id"].as_str()).collect();
+    assert_eq!(
+        listed,
+        [ids[0].as_str(), ids[1].as_str()],
+        "in userName order, the deleted one gone"
+    );
+    for (user, id) in users.iter().zip(&ids) {
+        let scim = c.get(&format!("/Users/{id}"));
+        assert_eq!(user["seq"], version_of(&scim.body), "{user}");
+        let latest = events
+            .iter()
+            .filter(|e| e["user"]["id"] == id.as_str() || e["membership"]["userId"] == id.as_str())
+            .filter_map(|e| e["seq"].as_u64())
+            .max();
+        assert_eq!(user["seq"].as_u64(), latest, "the seq of its latest event");
+        assert_eq!(user["projectIds"], json!([gid]));
+        assert_eq!(user["userName"], scim.body["userName"]);
+    }
+    assert_eq!(users[0]["active"], true);
+    assert_eq!(users[1]["active"], false);
+
+    let (projects, _) = snapshot_all(&c.tenant, "projects");
+    let [project] = projects.as_slice() else {
+        panic!("one project: {projects:#?}");
+    };
+    assert_eq!(project["id"], gid.as_str());
+    let group = c.get(&format!("/Groups/{gid}"));
+    assert_eq!(project["name"], group.body["displayName"]);
+    assert_eq!(project["seq"], version_of(&group.body));
+    // Another tenant's snapshot does not see them, even when handed this tenant's position.
+    let other = Client::new_tenant("events-snapshot-other");
+    let (theirs, _) = snapshot_all(&other.tenant, "users");
+    assert!(theirs.is_empty(), "{theirs:#?}");
+    let first = admin_lambda(
+        &json!({"command": "tenant.snapshot", "tenant": c.tenant, "kind": "users", "limit": 1}),
+    );
+    let position = first["result"]["next"].as_str().expect("a next page");
+    let crossed = admin_lambda(
+        &json!({"command": "tenant.snapshot", "tenant": other.tenant,
+        "kind": "users", "after": position}),
+    );
+    assert_eq!(crossed["ok"], true, "{crossed}");
+    assert_eq!(crossed["result"]["items"], json!([]), "{crossed}");
+}

@@ -198,7 +198,7 @@ fn a_group_of_thousands_survives_batched_adds_a_bulk_removal_concurrent_adds_and
         Some(tap) => {
             let expected = n + gone.len();
             let events = timed("the bus delivering every member_added", || {
-                tap.wait_for_within(expected, Duration::from_secs(900))
+                tap.wait_for_within(expected, Duration::from_secs(1800))
             });
             assert_eq!(events.len(), expected, "member_added events");
             let ids_seen: BTreeSet<&str> = events.iter().filter_map(|e| e["id"].as_str()).collect();
