@@ -4,6 +4,8 @@
 //! (a user deleted since the index read is left out) and carries the version it is at: a
 //! platform applying events afterwards drops those whose `seq` is not above it.
 
+use std::collections::HashMap;
+
 use scim_core::ids::{ResourceId, TenantId};
 use scim_ops::events::{ProjectState, UserState};
 use serde::Serialize;
@@ -120,16 +122,13 @@ impl Store {
         let fresh: Vec<E> = self
             .batch_get(ids.iter().map(|i| key(E::pk(tenant, i), E::SK)))
             .await?;
-        let mut ordered = Vec::with_capacity(fresh.len());
-        let mut fresh: Vec<Option<E>> = fresh.into_iter().map(Some).collect();
-        for wanted in &ids {
-            if let Some(slot) = fresh
-                .iter_mut()
-                .find(|f| f.as_ref().is_some_and(|f| id(f) == wanted.as_str()))
-            {
-                ordered.extend(slot.take());
-            }
-        }
+        // BatchGetItem answers in any order: put the items back in the index's.
+        let mut by_id: HashMap<String, E> =
+            fresh.into_iter().map(|e| (id(&e).clone(), e)).collect();
+        let ordered = ids
+            .iter()
+            .filter_map(|wanted| by_id.remove(wanted.as_str()))
+            .collect();
         Ok((ordered, page.next))
     }
 }
