@@ -37,6 +37,12 @@ filter on a key attribute are answered with DynamoDB's own ValidationException, 
 instead of being applied by moto. moto's own TransactGetItems limit (25, DynamoDB's before 2022)
 is raised to DynamoDB's 100.
 
+SQS (the webhook queue, FIFO) is patched where moto answers otherwise than SQS: deduplication,
+sequence numbers, and requests SQS refuses (`sqs_stand_in.py` lists them). And a ReceiveMessage
+that long-polls (WaitTimeSeconds > 0) waits outside the lock below, which moto's would hold for
+the whole wait, stopping every other request: it is asked again without waiting, every
+LONG_POLL_INTERVAL seconds, until it returns messages or the wait is over, as SQS answers.
+
 And faults can be injected, for the tests of throttling and transient failures (`faults.rs`).
 A rule names a DynamoDB operation and a substring of the request body (a tenant or resource id,
 so parallel tests never meet each other's faults) and answers the next `times` matching
@@ -79,6 +85,7 @@ from moto.server import MotoRequestHandler
 from werkzeug.serving import run_simple
 
 import dynamodb_limits
+import sqs_stand_in
 
 
 class _NoTableCopy:
@@ -167,6 +174,9 @@ EVENTS_TARGET = "AWSEvents.PutEvents"
 STATUS_TEXT = {200: "200 OK", 201: "201 Created", 204: "204 No Content", 400: "400 Bad Request",
                404: "404 Not Found", 500: "500 Internal Server Error"}
 TARGET_PREFIX = "DynamoDB_20120810."
+SQS_RECEIVE = "AmazonSQS.ReceiveMessage"
+LONG_POLL_INTERVAL = 0.05
+MAX_WAIT_SECONDS = 20  # ReceiveMessage's WaitTimeSeconds; moto refuses more
 # How long DynamoDB remembers a ClientRequestToken after the request completed.
 IDEMPOTENCY_WINDOW_SECS = 600
 
@@ -424,6 +434,34 @@ def _read_body(environ):
     return body
 
 
+def _long_polling(serialised):
+    """`serialised`, with SQS long polls waiting outside its lock (the module docstring)."""
+
+    def app(environ, start_response):
+        if environ.get("HTTP_X_AMZ_TARGET") != SQS_RECEIVE:
+            return serialised(environ, start_response)
+        body = _read_body(environ)
+        try:
+            request = json.loads(body)
+            wait = int(request.get("WaitTimeSeconds") or 0)
+        except (ValueError, TypeError, AttributeError):
+            wait = 0
+        if not 0 < wait <= MAX_WAIT_SECONDS:
+            return serialised(environ, start_response)
+        short = json.dumps({**request, "WaitTimeSeconds": 0}).encode()
+        deadline = time.monotonic() + wait
+        while True:
+            environ["wsgi.input"] = io.BytesIO(short)
+            environ["CONTENT_LENGTH"] = str(len(short))
+            response = _call(serialised, environ)
+            if (not response[0].startswith("200") or json.loads(response[2]).get("Messages")
+                    or time.monotonic() >= deadline):
+                return _send(start_response, response)
+            time.sleep(LONG_POLL_INTERVAL)
+
+    return app
+
+
 def _cache_jsonpath():
     """moto's EventBridge target delivery calls `jsonpath_ng.ext.parse` for every path of every
     event; the expressions are a handful of constants, so parse each once."""
@@ -437,6 +475,7 @@ def main() -> None:
     os.environ.setdefault("MOTO_PORT", str(port))
     _patch_transactions()
     _cache_jsonpath()
+    sqs_stand_in.patch()
     dynamodb_responses.TRANSACTION_MAX_ITEMS = dynamodb_limits.MAX_TRANSACT_ITEMS
     app = FaultInjector(DomainDispatcherApplication(create_backend_app))
     lock = threading.Lock()
@@ -445,7 +484,8 @@ def main() -> None:
         with lock:
             return list(app(environ, start_response))
 
-    run_simple(host, port, serialised, threaded=True, request_handler=MotoRequestHandler)
+    run_simple(host, port, _long_polling(serialised), threaded=True,
+               request_handler=MotoRequestHandler)
 
 
 if __name__ == "__main__":
