@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The local stack: moto (DynamoDB, Secrets Manager, EventBridge, SQS), the functions under
-# `cargo lambda watch`, and the stream pump that feeds the table's stream to the audit and events
-# functions (stream_pump.py).
+# `cargo lambda watch`, the stream pump that feeds the table's stream to the audit and events
+# functions (stream_pump.py), the queue pump that feeds the webhook queue to the webhooks
+# function (queue_pump.py), and a webhook receiver that verifies and keeps what it is sent
+# (webhook_receiver.py; $SCIM_WEBHOOK_RECEIVER_URL/hooks/<name>, read at /_hooks/<name>).
 #
 #   scripts/local.sh up       start detached; returns once /scim/v2/ServiceProviderConfig answers
 #   scripts/local.sh dev      start, print a demo token, run the functions in the foreground
@@ -21,16 +23,18 @@ STACK="${STACK:-dev}"
 STATE="$ROOT/.local/$STACK"
 VENV="$ROOT/.tools/venv"
 if [[ "$STACK" == "test" ]]; then
-  DEFAULT_HTTP_PORT=9100; DEFAULT_AWS_PORT=5155
+  DEFAULT_HTTP_PORT=9100; DEFAULT_AWS_PORT=5155; DEFAULT_RECEIVER_PORT=9102
 elif [[ "$STACK" == "scale" ]]; then
-  DEFAULT_HTTP_PORT=9400; DEFAULT_AWS_PORT=5455
+  DEFAULT_HTTP_PORT=9400; DEFAULT_AWS_PORT=5455; DEFAULT_RECEIVER_PORT=9402
 elif [[ "$STACK" == "bench" ]]; then
-  DEFAULT_HTTP_PORT=9500; DEFAULT_AWS_PORT=5555
+  DEFAULT_HTTP_PORT=9500; DEFAULT_AWS_PORT=5555; DEFAULT_RECEIVER_PORT=9502
 else
-  DEFAULT_HTTP_PORT=9000; DEFAULT_AWS_PORT=5055
+  DEFAULT_HTTP_PORT=9000; DEFAULT_AWS_PORT=5055; DEFAULT_RECEIVER_PORT=9002
 fi
 HTTP_PORT="${SCIM_HTTP_PORT:-$DEFAULT_HTTP_PORT}"
 AWS_PORT="${SCIM_AWS_PORT:-$DEFAULT_AWS_PORT}"
+RECEIVER_PORT="${SCIM_WEBHOOK_RECEIVER_PORT:-$DEFAULT_RECEIVER_PORT}"
+RECEIVER_URL="http://127.0.0.1:$RECEIVER_PORT"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/scim-serverless/target}"
 ADMIN="$CARGO_TARGET_DIR/debug/scim-admin"
 BASE_URL="http://127.0.0.1:$HTTP_PORT/scim/v2"
@@ -55,6 +59,15 @@ SCIM_AUDIT_RETENTION_DAYS=${SCIM_AUDIT_RETENTION_DAYS:-90}
 SCIM_AUDIT_INVOKE_URL=http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/audit/invocations
 SCIM_EVENTS_INVOKE_URL=http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/events/invocations
 EVENT_BUS_NAME=scim-$STACK-events
+WEBHOOK_QUEUE_URL=http://127.0.0.1:$AWS_PORT/123456789012/scim-$STACK-webhooks.fifo
+WEBHOOK_DLQ_URL=http://127.0.0.1:$AWS_PORT/123456789012/scim-$STACK-webhooks-dlq.fifo
+WEBHOOK_KEY_SECRET_ID=scim-$STACK-webhook-key
+SCIM_WEBHOOKS_INVOKE_URL=http://127.0.0.1:$HTTP_PORT/2015-03-31/functions/webhooks/invocations
+SCIM_WEBHOOK_ALLOW_PRIVATE=1
+SCIM_WEBHOOK_RETRY_FIRST_SECONDS=${SCIM_WEBHOOK_RETRY_FIRST_SECONDS:-1}
+SCIM_WEBHOOK_RETRY_MAX_SECONDS=${SCIM_WEBHOOK_RETRY_MAX_SECONDS:-4}
+SCIM_WEBHOOK_ENDPOINT_CACHE_SECONDS=${SCIM_WEBHOOK_ENDPOINT_CACHE_SECONDS:-1}
+SCIM_WEBHOOK_RECEIVER_URL=$RECEIVER_URL
 RUST_LOG=${RUST_LOG:-info}
 ENV
 }
@@ -117,16 +130,28 @@ watch_cmd() {
     -A 127.0.0.1 -P "$HTTP_PORT" --env-file "$STATE/env"
 }
 
-# The event source mappings' stand-in: table stream -> audit and events functions (log: $STATE/pump.log).
-# SCIM_LOCAL_AUDIT=0: no stream on the table and no pump (no audit trail, no events; make test-scale).
-start_pump() {
-  if [[ "${SCIM_LOCAL_AUDIT:-1}" == "0" ]] || is_running "$STATE/pump.pid"; then return 0; fi
-  spawn pump "$VENV/bin/python" "$ROOT/scripts/stream_pump.py" "$STATE"
+# The event source mappings' stand-ins: table stream -> audit and events functions (log:
+# $STATE/pump.log), webhook queue -> webhooks function (log: $STATE/queue-pump.log).
+# SCIM_LOCAL_AUDIT=0: no stream on the table and no pumps (no audit trail, no events, no
+# webhooks; make test-scale).
+start_pumps() {
+  if [[ "${SCIM_LOCAL_AUDIT:-1}" == "0" ]]; then return 0; fi
+  is_running "$STATE/pump.pid" || spawn pump "$VENV/bin/python" "$ROOT/scripts/stream_pump.py" "$STATE"
+  is_running "$STATE/queue-pump.pid" || spawn queue-pump "$VENV/bin/python" "$ROOT/scripts/queue_pump.py"
+}
+
+# Where webhooks are delivered locally (log: $STATE/receiver.log).
+start_receiver() {
+  if ! is_running "$STATE/receiver.pid"; then
+    spawn receiver "$VENV/bin/python" "$ROOT/scripts/webhook_receiver.py" "$RECEIVER_PORT"
+  fi
+  wait_for "$RECEIVER_URL/_health" 30 "the webhook receiver"
 }
 
 up() {
   load_env
   start_aws
+  start_receiver
   provision
   if ! is_running "$STATE/watch.pid"; then
     # shellcheck disable=SC2046
@@ -136,7 +161,7 @@ up() {
     tail -n 50 "$STATE/watch.log" >&2 || true
     return 1
   fi
-  start_pump
+  start_pumps
   echo "SCIM base URL: $BASE_URL"
 }
 
@@ -167,6 +192,8 @@ stop_group() { # pidfile: stops the process group it names and every descendant 
 
 down() {
   stop_group "$STATE/pump.pid"
+  stop_group "$STATE/queue-pump.pid"
+  stop_group "$STATE/receiver.pid"
   stop_group "$STATE/watch.pid"
   stop_group "$STATE/moto.pid"
   echo "local stack '$STACK' stopped"
@@ -183,9 +210,10 @@ token() {
 dev() {
   load_env
   start_aws
-  trap 'stop_group "$STATE/pump.pid"; stop_group "$STATE/moto.pid"' EXIT INT TERM
+  trap 'for p in pump queue-pump receiver moto; do stop_group "$STATE/$p.pid"; done' EXIT INT TERM
+  start_receiver
   provision
-  start_pump
+  start_pumps
   local demo
   demo=$("$ADMIN" token issue --tenant demo --name "make dev" --create-tenant 2>/dev/null | tail -n 1)
   cat <<MSG
@@ -196,6 +224,11 @@ dev() {
 
   Try: curl -H "Authorization: Bearer $demo" $BASE_URL/ServiceProviderConfig
   Events:        scripts/local.sh events   (what the event bus received since the last call)
+  Webhooks:      register an endpoint for the demo tenant on the local receiver (prints a secret):
+                   (set -a; . $STATE/env; $ADMIN webhooks create --url $RECEIVER_URL/hooks/demo --tenant demo)
+                 give the receiver that secret:
+                   curl -X PUT $RECEIVER_URL/_hooks/demo -d '{"secret": "whsec_..."}'
+                 deliveries: curl $RECEIVER_URL/_hooks/demo   (queue pump: $STATE/queue-pump.log)
   More tokens:   make token TENANT=<name>      Stop: Ctrl-C
 
 MSG
