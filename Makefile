@@ -11,7 +11,7 @@ SAM_STAMP := $(SAM_VENV)/.installed
 ST_VENV := .tools/schemathesis
 ST_STAMP := $(ST_VENV)/.installed
 
-.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt fuzz fuzz-check bench bench-baseline
+.PHONY: help tools build dev local-up local-down token test test-scale lint unit sam-validate integration fmt fuzz fuzz-check stand-in-check bench bench-baseline
 
 help:
 	@echo "make dev         run the service locally (moto + cargo lambda watch), print a demo token"
@@ -73,7 +73,11 @@ sam-validate: tools
 integration: tools
 	scripts/integration.sh
 
-test: tools lint unit fuzz-check sam-validate integration
+# The SQS stand-in refuses what SQS refuses and keeps FIFO order as SQS does (its own moto).
+stand-in-check: tools
+	$(VENV)/bin/python scripts/check_sqs_stand_in.py
+
+test: tools lint unit fuzz-check sam-validate stand-in-check integration
 
 # The 50,000-member group on its own stack (STACK=scale, ports 9400/5455), so it can run beside
 # `make test`; `make test` runs the same test at 5,000 members. About two hours on moto (README).

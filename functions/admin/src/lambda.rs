@@ -36,7 +36,21 @@ async fn build() -> Result<Admin, String> {
         .await
         .map_err(|e| e.to_string())?;
     let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), table);
-    let admin = Admin::new(store, Some(hasher));
+    let mut admin = Admin::new(store, Some(hasher));
+    // Webhook secrets are derived from the webhook key; replays to a webhook go to its queue.
+    if let Ok(secret) = std::env::var("WEBHOOK_KEY_SECRET_ID") {
+        let key = scim_admin::read_webhook_key(&sdk, &secret)
+            .await
+            .map_err(|e| e.to_string())?;
+        let queue = std::env::var("WEBHOOK_QUEUE_URL").ok().map(|url| {
+            scim_bus::queue::SqsWebhookQueue::new(&aws_sdk_sqs::Config::from(&sdk), url, None)
+        });
+        admin = admin.with_webhooks(scim_admin::WebhookSetup {
+            key,
+            queue,
+            urls: scim_ops::webhooks::UrlPolicy::default(),
+        });
+    }
     // Replays go to the stack's provisioning event bus.
     Ok(match std::env::var("EVENT_BUS_NAME") {
         Ok(bus) => admin.with_bus(scim_bus::EventBridgeBus::new(

@@ -8,7 +8,9 @@
 //! which print tab-separated tables unless `--json` is given.
 
 use clap::{Parser, Subcommand};
-use scim_admin::{Admin, Command as AdminCommand, SnapshotKind};
+use scim_admin::{Admin, Command as AdminCommand, SnapshotKind, WebhookSetup};
+use scim_bus::queue::SqsWebhookQueue;
+use scim_ops::webhooks::UrlPolicy;
 use scim_store::Store;
 use serde_json::Value;
 
@@ -26,6 +28,16 @@ struct Cli {
     /// The provisioning event bus `events replay` sends to (env EVENT_BUS_NAME).
     #[arg(long, env = "EVENT_BUS_NAME")]
     event_bus: Option<String>,
+    /// Secrets Manager secret holding the webhook signing key (env WEBHOOK_KEY_SECRET_ID).
+    #[arg(long, env = "WEBHOOK_KEY_SECRET_ID")]
+    webhook_secret: Option<String>,
+    /// The webhook FIFO queue `events replay --webhook` sends to (env WEBHOOK_QUEUE_URL).
+    #[arg(long, env = "WEBHOOK_QUEUE_URL")]
+    webhook_queue: Option<String>,
+    /// Accept http and private addresses as webhook URLs (local stack only; env
+    /// SCIM_WEBHOOK_ALLOW_PRIVATE=1).
+    #[arg(long, env = "SCIM_WEBHOOK_ALLOW_PRIVATE", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    webhook_allow_private: bool,
     /// Print listings as JSON instead of tab-separated tables.
     #[arg(long, global = true)]
     json: bool,
@@ -37,7 +49,8 @@ struct Cli {
 enum Command {
     /// Create the table as template.yaml defines it (local stack; idempotent).
     CreateTable,
-    /// Create the token key secret with a random key (local stack; idempotent).
+    /// Create the token key secret, and the webhook key secret when --webhook-secret is given,
+    /// with random keys (local stack; idempotent).
     CreateSecret,
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -46,9 +59,13 @@ enum Command {
     /// What the platform reads: projects, members with roles, a user's projects (JSON).
     #[command(subcommand)]
     Platform(PlatformCommand),
-    /// A tenant's provisioning events: the event log, and replays to the bus.
+    /// A tenant's provisioning events: the event log, and replays to the bus or a webhook.
     #[command(subcommand)]
     Events(EventsCommand),
+    /// Webhook endpoints: create (prints the signing secret), list, secret, rotate, delete,
+    /// and their delivery log (JSON).
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// A tenant's audit trail (JSON, oldest first): who changed which user or group, when.
     Audit {
         #[arg(long)]
@@ -90,7 +107,90 @@ enum EventsCommand {
         /// At most this many events (default and at most 1000).
         #[arg(long)]
         limit: Option<usize>,
+        /// Send to this webhook endpoint (id wh_...) instead of the bus.
+        #[arg(long)]
+        webhook: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhooksCommand {
+    /// Add an endpoint; prints it with its signing secret (whsec_...).
+    Create {
+        /// A public https URL.
+        #[arg(long)]
+        url: String,
+        /// Only this tenant's events (default: every tenant's).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Only these event types (repeat, or comma-separated; default: all).
+        #[arg(long = "type", value_delimiter = ',')]
+        types: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// The endpoints (with --tenant, those receiving its events).
+    List {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// An endpoint's signing secret (and the previous one during a rotation).
+    Secret { endpoint: String },
+    /// A new signing secret; the old one also signs for --overlap-hours (default 24).
+    Rotate {
+        endpoint: String,
+        #[arg(long)]
+        overlap_hours: Option<u64>,
+    },
+    /// Delete an endpoint; its queued deliveries are dropped.
+    Delete { endpoint: String },
+    /// The endpoint's delivery log: status, attempts, last HTTP status and error.
+    Deliveries {
+        endpoint: String,
+        /// After this delivery's cursor.
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many (default 100, at most 1000).
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+}
+
+impl WebhooksCommand {
+    fn into_admin(self) -> AdminCommand {
+        match self {
+            Self::Create {
+                url,
+                tenant,
+                types,
+                description,
+            } => AdminCommand::WebhooksCreate {
+                url,
+                tenant,
+                types,
+                description,
+            },
+            Self::List { tenant } => AdminCommand::WebhooksList { tenant },
+            Self::Secret { endpoint } => AdminCommand::WebhooksSecret { endpoint },
+            Self::Rotate {
+                endpoint,
+                overlap_hours,
+            } => AdminCommand::WebhooksRotate {
+                endpoint,
+                overlap_hours,
+            },
+            Self::Delete { endpoint } => AdminCommand::WebhooksDelete { endpoint },
+            Self::Deliveries {
+                endpoint,
+                after,
+                limit,
+            } => AdminCommand::WebhooksDeliveries {
+                endpoint,
+                after,
+                limit,
+            },
+        }
+    }
 }
 
 impl EventsCommand {
@@ -112,11 +212,13 @@ impl EventsCommand {
                 after,
                 before,
                 limit,
+                webhook,
             } => AdminCommand::EventsReplay {
                 tenant,
                 after,
                 before,
                 limit,
+                webhook,
             },
         }
     }
@@ -316,11 +418,18 @@ async fn run(cli: Cli) -> Result<(), String> {
     let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), cli.table.clone());
     let command = match cli.command {
         Command::CreateTable => return table::create_table(store.client(), &cli.table).await,
-        Command::CreateSecret => return table::create_secret(&sdk, &cli.secret).await,
+        Command::CreateSecret => {
+            table::create_secret(&sdk, &cli.secret).await?;
+            if let Some(webhook_secret) = &cli.webhook_secret {
+                table::create_secret(&sdk, webhook_secret).await?;
+            }
+            return Ok(());
+        }
         Command::Tenant(cmd) => cmd.into_admin()?,
         Command::Token(cmd) => cmd.into_admin(),
         Command::Platform(cmd) => cmd.into_admin(),
         Command::Events(cmd) => cmd.into_admin(),
+        Command::Webhooks(cmd) => cmd.into_admin(),
         Command::Audit {
             tenant,
             since,
@@ -345,6 +454,29 @@ async fn run(cli: Cli) -> Result<(), String> {
         None
     };
     let mut admin = Admin::new(store, hasher);
+    let webhook_command = matches!(
+        command,
+        AdminCommand::WebhooksCreate { .. }
+            | AdminCommand::WebhooksSecret { .. }
+            | AdminCommand::WebhooksRotate { .. }
+            | AdminCommand::EventsReplay {
+                webhook: Some(_),
+                ..
+            }
+    );
+    if let (true, Some(secret)) = (webhook_command, &cli.webhook_secret) {
+        admin = admin.with_webhooks(WebhookSetup {
+            key: scim_admin::read_webhook_key(&sdk, secret)
+                .await
+                .map_err(|e| e.to_string())?,
+            queue: cli
+                .webhook_queue
+                .map(|url| SqsWebhookQueue::new(&aws_sdk_sqs::Config::from(&sdk), url, None)),
+            urls: UrlPolicy {
+                allow_private: cli.webhook_allow_private,
+            },
+        });
+    }
     if let Some(bus) = cli.event_bus {
         admin = admin.with_bus(scim_bus::EventBridgeBus::new(
             &aws_sdk_eventbridge::Config::from(&sdk),
@@ -362,6 +494,17 @@ async fn run(cli: Cli) -> Result<(), String> {
 fn print(command: &str, result: &Value, json: bool) -> Result<(), String> {
     let field = |v: &Value, k: &str| v[k].as_str().unwrap_or("-").to_string();
     match command {
+        "webhooks.create" | "webhooks.rotate" => {
+            eprintln!(
+                "Webhook {} signs with the secret below (give it to the receiver; \
+                 `webhooks secret` shows it again):",
+                field(&result["endpoint"], "id"),
+            );
+            println!(
+                "{}",
+                serde_json::to_string_pretty(result).map_err(|e| e.to_string())?
+            );
+        }
         "token.issue" | "token.rotate" => {
             eprintln!(
                 "Issued token {} ({}) for tenant {}{}. It is shown once:",

@@ -2,19 +2,24 @@
 //! group items only, by the event source's filter), derives their provisioning events
 //! (`scim_store::events`, rules in `scim_ops::events`), appends them to the tenant's event log
 //! (`scim_ops::events::log`, kept `SCIM_EVENT_RETENTION_DAYS`) and puts them on the EventBridge
-//! bus (`scim_ops::events::publish`, adapter `scim_bus`). Wiring only.
+//! bus (`scim_ops::events::publish`, adapter `scim_bus`), then queues one webhook delivery per
+//! endpoint that wants each event (`scim_ops::webhooks::fanout`, when `WEBHOOK_QUEUE_URL` is
+//! set; endpoints re-read every `SCIM_WEBHOOK_ENDPOINT_CACHE_SECONDS`). Wiring only.
 //!
 //! It answers with the first record it could not publish as a batch item failure
 //! (`ReportBatchItemFailures`), so Lambda retries from that record: no event is skipped, the
 //! records before it are not sent again, and a record that keeps failing ends in the on-failure
 //! queue after the mapping's retries.
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
+use scim_bus::queue::SqsWebhookQueue;
 use scim_bus::EventBridgeBus;
 use scim_ops::events::log::{EventLog, DEFAULT_RETENTION_DAYS};
-use scim_ops::events::publish::{publish, Retry};
+use scim_ops::events::publish::RecordEvents;
+use scim_ops::events::publish::{publish, Publication, Retry};
+use scim_ops::webhooks::{enqueue, CachedEndpoints};
 use scim_store::events::events_by_record;
 use scim_store::Store;
 use serde_json::{json, Value};
@@ -37,9 +42,23 @@ async fn main() -> Result<(), Error> {
         .await;
     let bus = EventBridgeBus::new(&aws_sdk_eventbridge::Config::from(&sdk), bus_name);
     let log = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), table);
+    let cache_seconds = match std::env::var("SCIM_WEBHOOK_ENDPOINT_CACHE_SECONDS") {
+        Ok(v) => v.parse::<u64>().map_err(|_| {
+            Error::from("SCIM_WEBHOOK_ENDPOINT_CACHE_SECONDS must be a number of seconds")
+        })?,
+        Err(_) => 30,
+    };
+    let webhooks = std::env::var("WEBHOOK_QUEUE_URL")
+        .ok()
+        .filter(|url| !url.is_empty())
+        .map(|url| Webhooks {
+            queue: SqsWebhookQueue::new(&aws_sdk_sqs::Config::from(&sdk), url, None),
+            endpoints: CachedEndpoints::new(log.clone(), Duration::from_secs(cache_seconds)),
+        });
     let consumer = &Consumer {
         bus,
         log,
+        webhooks,
         retention_seconds: retention_days * 86_400,
     };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
@@ -51,7 +70,36 @@ async fn main() -> Result<(), Error> {
 struct Consumer {
     bus: EventBridgeBus,
     log: Store,
+    webhooks: Option<Webhooks>,
     retention_seconds: u64,
+}
+
+struct Webhooks {
+    queue: SqsWebhookQueue,
+    endpoints: CachedEndpoints<Store>,
+}
+
+impl Webhooks {
+    /// Queues the deliveries of `records` (those the bus took); an endpoint read that fails
+    /// counts as a failure of the first record.
+    async fn queue(&self, records: &[RecordEvents]) -> Publication {
+        let failed = |error: String| Publication {
+            failed_from: records.first().map(|r| r.sequence_number.clone()),
+            last_error: Some(error),
+            ..Publication::default()
+        };
+        let endpoints = match self.endpoints.all().await {
+            Ok(endpoints) => endpoints,
+            Err(e) => return failed(format!("reading webhook endpoints: {e}")),
+        };
+        if endpoints.is_empty() {
+            return Publication::default();
+        }
+        match enqueue(&self.queue, &endpoints, records, None, Retry::default()).await {
+            Ok(p) => p,
+            Err(e) => failed(e.to_string()),
+        }
+    }
 }
 
 /// Logs one `events batch` line per invocation with the batch's metrics
@@ -83,8 +131,32 @@ async fn handle(consumer: &Consumer, event: &Value) -> Result<Value, Error> {
             return Err(Error::from(err.to_string()));
         }
     };
-    // The first record not published: a failed put's, else an unreadable record's.
-    let failed_from = match (&publication.failed_from, &unread) {
+    // Webhook deliveries for the records the bus took (Lambda retries the others).
+    let published = publication
+        .failed_from
+        .as_ref()
+        .and_then(|f| records.iter().position(|r| &r.sequence_number == f))
+        .unwrap_or(records.len());
+    let queued = match &consumer.webhooks {
+        Some(webhooks) => webhooks.queue(&records[..published]).await,
+        None => Publication::default(),
+    };
+    // The first record not published or queued, else an unreadable record.
+    let position = |sequence: &Option<String>| {
+        sequence
+            .as_ref()
+            .and_then(|f| records.iter().position(|r| &r.sequence_number == f))
+    };
+    let first_failed = [
+        position(&publication.failed_from),
+        position(&queued.failed_from),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .and_then(|i| records.get(i))
+    .map(|r| r.sequence_number.clone());
+    let failed_from = match (&first_failed, &unread) {
         (Some(sequence), _) => Some(sequence.clone()),
         (None, Some(unread)) => match &unread.sequence_number {
             Some(sequence) => Some(sequence.clone()),
@@ -105,6 +177,7 @@ async fn handle(consumer: &Consumer, event: &Value) -> Result<Value, Error> {
     let error = publication
         .last_error
         .clone()
+        .or_else(|| queued.last_error.clone())
         .or_else(|| unread.as_ref().map(|u| u.error.to_string()));
     let fields = (
         received,
@@ -112,6 +185,7 @@ async fn handle(consumer: &Consumer, event: &Value) -> Result<Value, Error> {
         publication.failed as u64,
         publication.resent as u64,
         u64::from(failed_from.is_some()),
+        queued.published as u64,
     );
     if failed_from.is_some() {
         tracing::warn!(
@@ -121,6 +195,7 @@ async fn handle(consumer: &Consumer, event: &Value) -> Result<Value, Error> {
             events_failed = fields.2,
             events_resent = fields.3,
             batch_item_failures = fields.4,
+            webhooks_queued = fields.5,
             error = error.as_deref(),
             "events batch"
         );
@@ -132,6 +207,7 @@ async fn handle(consumer: &Consumer, event: &Value) -> Result<Value, Error> {
             events_failed = fields.2,
             events_resent = fields.3,
             batch_item_failures = fields.4,
+            webhooks_queued = fields.5,
             error = error.as_deref(),
             "events batch"
         );

@@ -71,9 +71,10 @@ pub enum Command {
         #[serde(default)]
         limit: Option<usize>,
     },
-    /// Sends the tenant's logged events of a range to the event bus again, in order, with
-    /// their original ids; at most `limit` (default and most 1000) per call: the result's
-    /// `next` is the `after` of the next call, absent when the range is done.
+    /// Sends the tenant's logged events of a range to the event bus again (or, with
+    /// `webhook`, to that endpoint only), in order, with their original ids; at most `limit`
+    /// (default and most 1000) per call: the result's `next` is the `after` of the next call,
+    /// absent when the range is done.
     #[serde(rename = "events.replay")]
     EventsReplay {
         tenant: String,
@@ -81,6 +82,51 @@ pub enum Command {
         after: Option<String>,
         #[serde(default)]
         before: Option<String>,
+        #[serde(default)]
+        limit: Option<usize>,
+        #[serde(default)]
+        webhook: Option<String>,
+    },
+    /// Adds a webhook endpoint: a public `https` URL that receives the events of `tenant` (or,
+    /// without it, of every tenant), of every type or of those in `types`. The result holds the
+    /// endpoint's signing secret (`whsec_...`).
+    #[serde(rename = "webhooks.create")]
+    WebhooksCreate {
+        url: String,
+        #[serde(default)]
+        tenant: Option<String>,
+        #[serde(default)]
+        types: Vec<String>,
+        #[serde(default)]
+        description: Option<String>,
+    },
+    /// The endpoints: all, or with `tenant` those that receive its events.
+    #[serde(rename = "webhooks.list")]
+    WebhooksList {
+        #[serde(default)]
+        tenant: Option<String>,
+    },
+    /// The endpoint's current signing secret (and the previous one during a rotation).
+    #[serde(rename = "webhooks.secret")]
+    WebhooksSecret { endpoint: String },
+    /// A new signing secret; deliveries carry a signature with the previous one too for
+    /// `overlap_hours` (default 24, at most 168), so the receiver can switch without a gap.
+    #[serde(rename = "webhooks.rotate")]
+    WebhooksRotate {
+        endpoint: String,
+        #[serde(default)]
+        overlap_hours: Option<u64>,
+    },
+    /// Deletes an endpoint; its queued deliveries are dropped.
+    #[serde(rename = "webhooks.delete")]
+    WebhooksDelete { endpoint: String },
+    /// The endpoint's delivery log in event time order: status, attempts, last HTTP status and
+    /// error; `after` is the `cursor` of the last delivery of the previous page.
+    #[serde(rename = "webhooks.deliveries")]
+    WebhooksDeliveries {
+        endpoint: String,
+        #[serde(default)]
+        after: Option<String>,
         #[serde(default)]
         limit: Option<usize>,
     },
@@ -135,6 +181,9 @@ impl Command {
                 | Self::PlatformMembers { .. }
                 | Self::PlatformUser { .. }
                 | Self::PlatformUserProjects { .. }
+                | Self::WebhooksList { .. }
+                | Self::WebhooksSecret { .. }
+                | Self::WebhooksDeliveries { .. }
         )
     }
 
@@ -155,6 +204,12 @@ impl Command {
             Self::EventsList { .. } => "events.list",
             Self::EventsReplay { .. } => "events.replay",
             Self::TenantSnapshot { .. } => "tenant.snapshot",
+            Self::WebhooksCreate { .. } => "webhooks.create",
+            Self::WebhooksList { .. } => "webhooks.list",
+            Self::WebhooksSecret { .. } => "webhooks.secret",
+            Self::WebhooksRotate { .. } => "webhooks.rotate",
+            Self::WebhooksDelete { .. } => "webhooks.delete",
+            Self::WebhooksDeliveries { .. } => "webhooks.deliveries",
             Self::PlatformProjects { .. } => "platform.projects",
             Self::PlatformMembers { .. } => "platform.members",
             Self::PlatformUser { .. } => "platform.user",

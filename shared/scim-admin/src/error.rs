@@ -20,6 +20,8 @@ pub enum AdminError {
     AmbiguousPrefix { prefix: String, live: usize },
     #[error("no user {0}")]
     UserNotFound(String),
+    #[error("no webhook endpoint {0}")]
+    WebhookNotFound(String),
     #[error("the table is unavailable; retry: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -36,6 +38,7 @@ impl AdminError {
             Self::TokenNotFound(_) => "token_not_found",
             Self::AmbiguousPrefix { .. } => "ambiguous_prefix",
             Self::UserNotFound(_) => "user_not_found",
+            Self::WebhookNotFound(_) => "webhook_not_found",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }

@@ -12,14 +12,20 @@ mod error;
 pub use command::{Command, SnapshotKind};
 pub use error::AdminError;
 
+use scim_bus::queue::SqsWebhookQueue;
 use scim_bus::EventBridgeBus;
 use scim_core::ids::{ResourceId, TenantId};
 use scim_core::{PlatformRole, ProjectRole};
-use scim_ops::events::log::{replay, EventLog, ReplayError};
+use scim_ops::events::log::{replay, replay_to, EventLog, ReplayError};
 use scim_ops::events::publish::Retry;
+use scim_ops::events::EventType;
+use scim_ops::webhooks::{
+    new_endpoint_id, validate_url, DeliveryLog, EndpointDirectory, ToWebhook, UrlPolicy,
+    WebhookEndpoint, WebhookKey,
+};
 use scim_store::tokens::TokenHasher;
 use scim_store::{
-    AuditTrail, ByPrefix, Store, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED,
+    AuditTrail, ByPrefix, Store, StoreError, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED,
 };
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -89,12 +95,38 @@ pub struct IssuedToken {
     pub rotated_from: Option<String>,
 }
 
+/// Most hours a rotated webhook secret keeps signing beside the new one.
+const MAX_OVERLAP_HOURS: u64 = 168;
+const DEFAULT_OVERLAP_HOURS: u64 = 24;
+
+/// A webhook endpoint with its signing secret (`webhooks.create`, `webhooks.rotate`,
+/// `webhooks.secret`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct EndpointWithSecret {
+    pub endpoint: WebhookEndpoint,
+    /// `whsec_...`: give it to the receiver's Standard Webhooks library.
+    pub secret: String,
+    /// During a rotation's overlap, the secret deliveries are also signed with.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_secret: Option<String>,
+}
+
+/// What the webhook commands need: the key secrets are derived from, the queue replays go
+/// to, and which URLs the deployment accepts.
+#[derive(Debug, Clone)]
+pub struct WebhookSetup {
+    pub key: WebhookKey,
+    pub queue: Option<SqsWebhookQueue>,
+    pub urls: UrlPolicy,
+}
+
 /// Runs administration commands against one table.
 #[derive(Debug, Clone)]
 pub struct Admin {
     store: Store,
     hasher: Option<TokenHasher>,
     bus: Option<EventBridgeBus>,
+    webhooks: Option<WebhookSetup>,
 }
 
 impl Admin {
@@ -104,7 +136,14 @@ impl Admin {
             store,
             hasher,
             bus: None,
+            webhooks: None,
         }
+    }
+
+    /// What the webhook commands need.
+    pub fn with_webhooks(mut self, setup: WebhookSetup) -> Self {
+        self.webhooks = Some(setup);
+        self
     }
 
     /// The event bus `events.replay` sends to.
@@ -255,27 +294,135 @@ impl Admin {
                 after,
                 before,
                 limit,
+                webhook,
             } => {
-                let bus = self.bus.as_ref().ok_or_else(|| {
-                    AdminError::InvalidArgument("no event bus configured (EVENT_BUS_NAME)".into())
-                })?;
                 let t = tenant_id(&self.find(&tenant).await?)?;
                 let limit = limit.unwrap_or(MAX_EVENTS_PAGE).clamp(1, MAX_EVENTS_PAGE);
-                let replayed = replay(
-                    &self.store,
-                    bus,
-                    &t,
-                    after.as_deref(),
-                    before.as_deref(),
-                    limit,
-                    Retry::default(),
-                )
-                .await
+                let (after, before) = (after.as_deref(), before.as_deref());
+                let replayed = match webhook {
+                    None => {
+                        let bus = self.bus.as_ref().ok_or_else(|| {
+                            AdminError::InvalidArgument(
+                                "no event bus configured (EVENT_BUS_NAME)".into(),
+                            )
+                        })?;
+                        let retry = Retry::default();
+                        replay(&self.store, bus, &t, after, before, limit, retry).await
+                    }
+                    Some(id) => {
+                        let queue = self.webhooks()?.queue.as_ref().ok_or_else(|| {
+                            AdminError::InvalidArgument(
+                                "no webhook queue configured (WEBHOOK_QUEUE_URL)".into(),
+                            )
+                        })?;
+                        let endpoint = self.endpoint(&id).await?;
+                        if endpoint.tenant.as_ref().is_some_and(|e| e != t.as_str()) {
+                            return Err(AdminError::InvalidArgument(format!(
+                                "webhook {id} does not receive tenant {tenant}'s events"
+                            )));
+                        }
+                        let sink = ToWebhook {
+                            queue,
+                            endpoint: &endpoint,
+                            nonce: format!("replay {now}"),
+                            retry: Retry::default(),
+                        };
+                        replay_to(&self.store, &sink, &t, after, before, limit).await
+                    }
+                }
                 .map_err(|e| match e {
                     ReplayError::Log(store) => AdminError::from(store),
                     ReplayError::Publish(publish) => AdminError::Internal(publish.to_string()),
                 })?;
                 to_json(replayed)
+            }
+            Command::WebhooksCreate {
+                url,
+                tenant,
+                types,
+                description,
+            } => {
+                let setup = self.webhooks()?;
+                validate_url(&url, setup.urls)
+                    .map_err(|e| AdminError::InvalidArgument(format!("url: {e}")))?;
+                let tenant = match tenant {
+                    Some(name) => Some(tenant_id(&self.find(&name).await?)?.to_string()),
+                    None => None,
+                };
+                let endpoint = WebhookEndpoint {
+                    id: new_endpoint_id(),
+                    tenant,
+                    url,
+                    types: event_types(&types)?,
+                    description: description.unwrap_or_default(),
+                    secret_generation: 1,
+                    previous_secret_until: None,
+                    created: now.to_string(),
+                };
+                self.store.put_webhook(&endpoint).await?;
+                to_json(with_secret(setup, endpoint, 0))
+            }
+            Command::WebhooksList { tenant } => {
+                let mut endpoints = self.store.endpoints().await?;
+                if let Some(name) = tenant {
+                    let t = tenant_id(&self.find(&name).await?)?.to_string();
+                    endpoints.retain(|e| e.tenant.as_ref().is_none_or(|e| *e == t));
+                }
+                to_json(endpoints)
+            }
+            Command::WebhooksSecret { endpoint } => {
+                let endpoint = self.endpoint(&endpoint).await?;
+                let epoch = epoch_of(now)?;
+                to_json(with_secret(self.webhooks()?, endpoint, epoch))
+            }
+            Command::WebhooksRotate {
+                endpoint,
+                overlap_hours,
+            } => {
+                let setup = self.webhooks()?;
+                let mut endpoint = self.endpoint(&endpoint).await?;
+                let hours = overlap_hours.unwrap_or(DEFAULT_OVERLAP_HOURS);
+                if hours > MAX_OVERLAP_HOURS {
+                    return Err(AdminError::InvalidArgument(format!(
+                        "overlap_hours must be at most {MAX_OVERLAP_HOURS}"
+                    )));
+                }
+                let epoch = epoch_of(now)?;
+                endpoint.secret_generation += 1;
+                endpoint.previous_secret_until = (hours > 0).then_some(epoch + hours * 3600);
+                self.store
+                    .replace_webhook(&endpoint)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => AdminError::WebhookNotFound(endpoint.id.clone()),
+                        other => other.into(),
+                    })?;
+                to_json(with_secret(setup, endpoint, epoch))
+            }
+            Command::WebhooksDelete { endpoint } => {
+                self.store
+                    .delete_webhook(&endpoint)
+                    .await
+                    .map_err(|e| match e {
+                        StoreError::NotFound => AdminError::WebhookNotFound(endpoint.clone()),
+                        other => other.into(),
+                    })?;
+                Ok(json!({"deleted": endpoint}))
+            }
+            Command::WebhooksDeliveries {
+                endpoint,
+                after,
+                limit,
+            } => {
+                let endpoint = self.endpoint(&endpoint).await?;
+                let limit = limit
+                    .unwrap_or(DEFAULT_EVENTS_PAGE)
+                    .clamp(1, MAX_EVENTS_PAGE);
+                to_json(
+                    self.store
+                        .deliveries(&endpoint.id, after.as_deref(), limit)
+                        .await?,
+                )
             }
             Command::TenantSnapshot {
                 tenant,
@@ -331,6 +478,24 @@ impl Admin {
         }
     }
 
+    fn webhooks(&self) -> Result<&WebhookSetup, AdminError> {
+        self.webhooks.as_ref().ok_or_else(|| {
+            AdminError::InvalidArgument(
+                "the webhook key is not configured (WEBHOOK_KEY_SECRET_ID)".into(),
+            )
+        })
+    }
+
+    async fn endpoint(&self, id: &str) -> Result<WebhookEndpoint, AdminError> {
+        if !scim_ops::webhooks::is_endpoint_id(id) {
+            return Err(AdminError::WebhookNotFound(id.to_string()));
+        }
+        self.store
+            .webhook(id)
+            .await?
+            .ok_or_else(|| AdminError::WebhookNotFound(id.to_string()))
+    }
+
     fn hasher(&self) -> Result<&TokenHasher, AdminError> {
         self.hasher
             .as_ref()
@@ -361,6 +526,57 @@ pub async fn read_token_key(
     scim_store::tokens::load_hasher(&aws_sdk_secretsmanager::Client::new(sdk), secret_id)
         .await
         .map_err(|e| AdminError::Internal(e.to_string()))
+}
+
+/// Reads the webhook signing key from Secrets Manager (once per process).
+pub async fn read_webhook_key(
+    sdk: &aws_config::SdkConfig,
+    secret_id: &str,
+) -> Result<WebhookKey, AdminError> {
+    scim_store::tokens::load_webhook_key(&aws_sdk_secretsmanager::Client::new(sdk), secret_id)
+        .await
+        .map_err(|e| AdminError::Internal(e.to_string()))
+}
+
+/// The endpoint with the secrets deliveries at `epoch` are signed with.
+fn with_secret(setup: &WebhookSetup, endpoint: WebhookEndpoint, epoch: u64) -> EndpointWithSecret {
+    let secret = |generation| {
+        setup
+            .key
+            .endpoint_secret(&endpoint.id, generation)
+            .to_whsec()
+    };
+    let generations = endpoint.signing_generations(epoch);
+    EndpointWithSecret {
+        secret: secret(endpoint.secret_generation),
+        previous_secret: generations.get(1).map(|g| secret(*g)),
+        endpoint,
+    }
+}
+
+/// The event types named (`user.deactivated`, ...); none: all.
+fn event_types(names: &[String]) -> Result<Vec<EventType>, AdminError> {
+    names
+        .iter()
+        .map(|name| {
+            EventType::ALL
+                .into_iter()
+                .find(|t| t.as_str() == name)
+                .ok_or_else(|| {
+                    AdminError::InvalidArgument(format!(
+                        "types: {name:?} is not an event type ({})",
+                        EventType::ALL.map(EventType::as_str).join(", ")
+                    ))
+                })
+        })
+        .collect()
+}
+
+fn epoch_of(now: &str) -> Result<u64, AdminError> {
+    scim_core::datetime::parse(now)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+        .ok_or_else(|| AdminError::Internal(format!("not a time: {now}")))
 }
 
 /// The current time as the store records it.

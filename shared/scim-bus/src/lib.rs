@@ -1,11 +1,17 @@
-//! The EventBridge adapter of the event bus port ([`scim_ops::events::publish::EventBus`]).
-//! It holds every EventBridge type: the operations core packs, orders and retries the entries,
+//! Messaging adapters: the EventBridge adapter of the event bus port
+//! ([`scim_ops::events::publish::EventBus`], this module), the webhook queue on SQS
+//! ([`queue`]) and the webhook HTTP sender ([`sender`]).
+//!
+//! The EventBridge adapter holds every EventBridge type: the operations core packs, orders and retries the entries,
 //! this puts them on the bus and reads back which were accepted.
 //!
 //! Each event becomes one entry: `source` [`EVENT_SOURCE`], `detail-type` the event type
 //! (`user.created`), `detail` the event as JSON, `time` the change's time. A platform routes
 //! them with its own rules, for example `{"source": ["scim.provisioning"], "detail-type":
 //! ["user.deactivated"]}` or by tenant, `{"detail": {"tenant": ["acme"]}}`.
+
+pub mod queue;
+pub mod sender;
 
 use aws_sdk_eventbridge::error::DisplayErrorContext;
 use aws_sdk_eventbridge::types::PutEventsRequestEntry;

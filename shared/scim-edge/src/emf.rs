@@ -38,6 +38,7 @@ pub const DEFAULT_NAMESPACE: &str = "SCIM";
 pub enum Unit {
     Count,
     Milliseconds,
+    Seconds,
 }
 
 impl Unit {
@@ -45,6 +46,7 @@ impl Unit {
         match self {
             Self::Count => "Count",
             Self::Milliseconds => "Milliseconds",
+            Self::Seconds => "Seconds",
         }
     }
 }
@@ -120,11 +122,30 @@ pub const EVENTS_BATCH: MetricSet = MetricSet {
             ("events_failed", Unit::Count),
             ("events_resent", Unit::Count),
             ("batch_item_failures", Unit::Count),
+            ("webhooks_queued", Unit::Count),
         ],
     }],
 };
 
-pub const METRIC_SETS: &[MetricSet] = &[REQUEST, AUDIT_BATCH, EVENTS_BATCH];
+/// The webhooks function's line per batch: deliveries made, retried (hidden for their
+/// backoff), moved to the dead-letter queue past the retry window, dropped (endpoint deleted),
+/// held behind a failed one of their group, and the longest time a delivery waited in the queue.
+pub const WEBHOOKS_BATCH: MetricSet = MetricSet {
+    message: "webhooks batch",
+    directives: &[Directive {
+        dimensions: &[&["function"]],
+        metrics: &[
+            ("deliveries_succeeded", Unit::Count),
+            ("deliveries_retried", Unit::Count),
+            ("deliveries_dead_lettered", Unit::Count),
+            ("deliveries_dropped", Unit::Count),
+            ("deliveries_held", Unit::Count),
+            ("delivery_age_max_seconds", Unit::Seconds),
+        ],
+    }],
+};
+
+pub const METRIC_SETS: &[MetricSet] = &[REQUEST, AUDIT_BATCH, EVENTS_BATCH, WEBHOOKS_BATCH];
 
 /// The `_aws` block for a log line, or `None` when its message has no metric set. Only the
 /// metrics the line holds as numbers are declared, and only the dimension sets whose values it

@@ -12,6 +12,7 @@ pub mod events;
 pub mod model;
 pub mod ports;
 pub mod tokens;
+pub mod webhooks;
 
 pub use error::{StoreError, UniqueAttribute, RETRY_AFTER_SECS};
 pub use model::{

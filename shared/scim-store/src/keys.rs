@@ -1,6 +1,6 @@
-//! Every key of the single table, built in one place. Every key except a token's hash and a
-//! tenant's name starts with the tenant id, so no key built from a request can reach another
-//! tenant's items.
+//! Every key of the single table, built in one place. Every key except a token's hash, a
+//! tenant's name and the webhooks' (deployment configuration, keyed by ids we generate) starts
+//! with the tenant id, so no key built from a request can reach another tenant's items.
 //!
 //! | item | pk | sk | gsi1pk | gsi1sk |
 //! |---|---|---|---|---|
@@ -15,6 +15,8 @@
 //! | email index | `TENANT#t#EMAIL#fold(email)` | `USER#id` | | |
 //! | audit record | `TENANT#t#AUDIT` | `<at>#<stream event id>` | | |
 //! | logged event | `TENANT#t#EVENTS` | `<time>#<event id>` | | |
+//! | webhook endpoint | `WEBHOOKS` | `ENDPOINT#<endpoint id>` | | |
+//! | webhook delivery | `WEBHOOK#<endpoint id>#DELIVERIES` | `<event time>#<event id>` | | |
 //! | resource count (16 shards) | `TENANT#t#COUNTS` | `USERS#<shard>`, `GROUPS#<shard>` | | |
 //! | page position (short-lived) | `TENANT#t#PAGING` | `USERS#<offset>`, `GROUPS#<offset>` | | |
 //!
@@ -198,6 +200,19 @@ pub fn events_pk(tenant: &TenantId) -> String {
 /// Time first, so a Query reads the log in order; the event id makes it unique and idempotent.
 pub fn events_sk(time: &str, event_id: &str) -> String {
     format!("{time}#{event_id}")
+}
+
+/// The partition of every webhook endpoint.
+pub const WEBHOOKS_PK: &str = "WEBHOOKS";
+pub const WEBHOOK_SK_PREFIX: &str = "ENDPOINT#";
+
+pub fn webhook_sk(endpoint_id: &str) -> String {
+    format!("{WEBHOOK_SK_PREFIX}{}", key_part(endpoint_id))
+}
+
+/// The partition of one endpoint's delivery log (sort key [`events_sk`]).
+pub fn webhook_deliveries_pk(endpoint_id: &str) -> String {
+    format!("WEBHOOK#{}#DELIVERIES", key_part(endpoint_id))
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub mod stream;
 mod tenants;
 pub mod tokens;
 mod users;
+pub mod webhooks;
 
 pub use error::{StoreError, UniqueAttribute};
 pub use items::{

@@ -3,12 +3,12 @@
 
 pub use scim_ops::tokens::*;
 
-/// Why the token key could not be loaded at cold start.
+/// Why a key (the token key, the webhook key) could not be loaded at cold start.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("could not read the token key secret: {0}")]
+    #[error("could not read the key secret: {0}")]
     Read(String),
-    #[error("the token key secret has no string value")]
+    #[error("the key secret has no string value")]
     Empty,
     #[error(transparent)]
     Weak(#[from] WeakKey),
@@ -19,6 +19,25 @@ pub async fn load_hasher(
     client: &aws_sdk_secretsmanager::Client,
     secret_id: &str,
 ) -> Result<TokenHasher, KeyError> {
+    Ok(TokenHasher::new(
+        read_key(client, secret_id).await?.as_bytes(),
+    )?)
+}
+
+/// Reads the webhook signing key from Secrets Manager (once per cold start).
+pub async fn load_webhook_key(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<scim_ops::webhooks::WebhookKey, KeyError> {
+    Ok(scim_ops::webhooks::WebhookKey::new(
+        read_key(client, secret_id).await?.as_bytes(),
+    )?)
+}
+
+async fn read_key(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<String, KeyError> {
     let out = client
         .get_secret_value()
         .secret_id(secret_id)
@@ -30,6 +49,5 @@ pub async fn load_hasher(
                 aws_sdk_secretsmanager::error::DisplayErrorContext(e)
             ))
         })?;
-    let key = out.secret_string.ok_or(KeyError::Empty)?;
-    Ok(TokenHasher::new(key.as_bytes())?)
+    out.secret_string.ok_or(KeyError::Empty)
 }

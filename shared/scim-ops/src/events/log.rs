@@ -9,7 +9,7 @@ use scim_core::ids::TenantId;
 use serde::{Deserialize, Serialize};
 
 use super::model::ProvisioningEvent;
-use super::publish::{publish, EventBus, PublishError, RecordEvents, Retry};
+use super::publish::{publish, EventBus, Publication, PublishError, RecordEvents, Retry};
 use crate::error::StoreError;
 
 /// Days an event stays in the log when `SCIM_EVENT_RETENTION_DAYS` is not set.
@@ -48,7 +48,7 @@ pub trait EventLog: Send + Sync {
 /// What a replay did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Replay {
-    /// Events sent to the bus again.
+    /// Events sent again (to a webhook: those of the range it receives).
     pub replayed: usize,
     /// Where to continue (as `after`): set when the range holds more than `limit` events, or
     /// when the bus refused one (then it is the cursor before that event); `None` when the range
@@ -66,6 +66,27 @@ pub enum ReplayError {
     Publish(#[from] PublishError),
 }
 
+/// Where a replay sends events: the bus ([`replay`]) or one webhook endpoint
+/// ([`crate::webhooks::fanout::ToWebhook`]).
+pub trait ReplaySink: Send + Sync {
+    /// Sends the records' events in order, reporting the first record not sent.
+    fn send(
+        &self,
+        records: &[RecordEvents],
+    ) -> impl Future<Output = Result<Publication, PublishError>> + Send;
+}
+
+struct ToBus<'a, B> {
+    bus: &'a B,
+    retry: Retry,
+}
+
+impl<B: EventBus> ReplaySink for ToBus<'_, B> {
+    async fn send(&self, records: &[RecordEvents]) -> Result<Publication, PublishError> {
+        publish(self.bus, records, self.retry).await
+    }
+}
+
 /// Sends the tenant's logged events of a range to the bus again, in order, with their original
 /// ids (consumers that deduplicate on `id` see each once), at most `limit` per call.
 pub async fn replay<L: EventLog, B: EventBus>(
@@ -77,6 +98,18 @@ pub async fn replay<L: EventLog, B: EventBus>(
     limit: usize,
     retry: Retry,
 ) -> Result<Replay, ReplayError> {
+    replay_to(log, &ToBus { bus, retry }, tenant, after, before, limit).await
+}
+
+/// [`replay`] to any [`ReplaySink`].
+pub async fn replay_to<L: EventLog, S: ReplaySink>(
+    log: &L,
+    sink: &S,
+    tenant: &TenantId,
+    after: Option<&str>,
+    before: Option<&str>,
+    limit: usize,
+) -> Result<Replay, ReplayError> {
     let logged = log.logged_events(tenant, after, before, limit).await?;
     let records: Vec<RecordEvents> = logged
         .iter()
@@ -85,7 +118,7 @@ pub async fn replay<L: EventLog, B: EventBus>(
             events: vec![l.event.clone()],
         })
         .collect();
-    let publication = publish(bus, &records, retry).await?;
+    let publication = sink.send(&records).await?;
     let Some(failed) = publication.failed_from else {
         let full = logged.len() >= limit;
         return Ok(Replay {

@@ -137,26 +137,83 @@ pub async fn publish<B: EventBus>(
             entries.push((index, BusEntry::of(event)?));
         }
     }
-    let mut out = Publication::default();
-    for put in puts(&entries) {
-        let failed = put_with_retries(bus, put, retry, &mut out).await;
-        if let Some(first) = failed.iter().map(|(index, _)| *index).min() {
-            out.failed = failed.len();
-            out.failed_from = Some(records[first].sequence_number.clone());
-            return Ok(out);
-        }
-    }
-    Ok(out)
+    let limits = Limits {
+        entries: MAX_ENTRIES_PER_PUT,
+        bytes: MAX_PUT_BYTES,
+    };
+    Ok(send_in_order(&BusSink(bus), records, &entries, limits, retry).await)
 }
 
-/// Splits `entries` into puts within the bus's limits, in order. An entry larger than a whole
-/// put goes alone, and the bus refuses it.
-fn puts(entries: &[(usize, BusEntry)]) -> Vec<&[(usize, BusEntry)]> {
+/// An entry of an ordered, batched send: a bus entry, a queued webhook delivery.
+pub trait Outgoing: Clone + Send + Sync {
+    /// Its size as the receiving service counts it against [`Limits::bytes`].
+    fn size(&self) -> usize;
+    /// The event it carries, to name it in logs.
+    fn event_id(&self) -> &str;
+}
+
+impl Outgoing for BusEntry {
+    fn size(&self) -> usize {
+        BusEntry::size(self)
+    }
+    fn event_id(&self) -> &str {
+        &self.event_id
+    }
+}
+
+/// Where [`send_in_order`] puts its batches: one outcome per entry, in order.
+pub trait Sink<E>: Send + Sync {
+    fn put(
+        &self,
+        entries: &[E],
+    ) -> impl std::future::Future<Output = Result<Vec<EntryOutcome>, BusError>> + Send;
+}
+
+struct BusSink<'a, B>(&'a B);
+
+impl<B: EventBus> Sink<BusEntry> for BusSink<'_, B> {
+    async fn put(&self, entries: &[BusEntry]) -> Result<Vec<EntryOutcome>, BusError> {
+        self.0.put(entries).await
+    }
+}
+
+/// The most one batch holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub entries: usize,
+    pub bytes: usize,
+}
+
+/// Sends `entries` (each tagged with the index of its record in `records`) in order, in
+/// batches within `limits`, sending refused entries again per `retry`; stops at the first batch
+/// with an entry still refused and names that entry's record in [`Publication::failed_from`].
+pub async fn send_in_order<E: Outgoing, S: Sink<E>>(
+    sink: &S,
+    records: &[RecordEvents],
+    entries: &[(usize, E)],
+    limits: Limits,
+    retry: Retry,
+) -> Publication {
+    let mut out = Publication::default();
+    for batch in batches(entries, limits) {
+        let failed = put_with_retries(sink, batch, retry, &mut out).await;
+        if let Some(first) = failed.iter().map(|(index, _)| *index).min() {
+            out.failed = failed.len();
+            out.failed_from = records.get(first).map(|r| r.sequence_number.clone());
+            return out;
+        }
+    }
+    out
+}
+
+/// Splits `entries` into batches within `limits`, in order. An entry larger than a whole
+/// batch goes alone, and the receiver refuses it.
+fn batches<E: Outgoing>(entries: &[(usize, E)], limits: Limits) -> Vec<&[(usize, E)]> {
     let mut out = Vec::new();
     let (mut start, mut bytes) = (0, 0);
     for (i, (_, entry)) in entries.iter().enumerate() {
         let size = entry.size();
-        if i > start && (i - start == MAX_ENTRIES_PER_PUT || bytes + size > MAX_PUT_BYTES) {
+        if i > start && (i - start == limits.entries || bytes + size > limits.bytes) {
             out.push(&entries[start..i]);
             (start, bytes) = (i, 0);
         }
@@ -168,15 +225,15 @@ fn puts(entries: &[(usize, BusEntry)]) -> Vec<&[(usize, BusEntry)]> {
     out
 }
 
-/// Sends one put, then its refused entries again, up to `retry.attempts` puts; returns the
+/// Sends one batch, then its refused entries again, up to `retry.attempts` puts; returns the
 /// entries still refused.
-async fn put_with_retries<'a, B: EventBus>(
-    bus: &B,
-    put: &'a [(usize, BusEntry)],
+async fn put_with_retries<'a, E: Outgoing, S: Sink<E>>(
+    sink: &S,
+    batch: &'a [(usize, E)],
     retry: Retry,
     out: &mut Publication,
-) -> Vec<&'a (usize, BusEntry)> {
-    let mut pending: Vec<&(usize, BusEntry)> = put.iter().collect();
+) -> Vec<&'a (usize, E)> {
+    let mut pending: Vec<&(usize, E)> = batch.iter().collect();
     let mut pause = retry.first_pause;
     for attempt in 1..=retry.attempts.max(1) {
         if attempt > 1 {
@@ -184,14 +241,14 @@ async fn put_with_retries<'a, B: EventBus>(
             pause = pause.saturating_mul(2);
             out.resent += pending.len();
         }
-        let batch: Vec<BusEntry> = pending.iter().map(|(_, e)| e.clone()).collect();
-        let outcomes = match bus.put(&batch).await {
-            Ok(outcomes) if outcomes.len() == batch.len() => outcomes,
+        let put: Vec<E> = pending.iter().map(|(_, e)| e.clone()).collect();
+        let outcomes = match sink.put(&put).await {
+            Ok(outcomes) if outcomes.len() == put.len() => outcomes,
             Ok(outcomes) => {
                 out.last_error = Some(format!(
-                    "the bus answered {} outcomes for {} entries",
+                    "{} outcomes answered for {} entries",
                     outcomes.len(),
-                    batch.len()
+                    put.len()
                 ));
                 continue;
             }
@@ -205,7 +262,7 @@ async fn put_with_retries<'a, B: EventBus>(
             match outcome {
                 EntryOutcome::Accepted => out.published += 1,
                 EntryOutcome::Refused(reason) => {
-                    out.last_error = Some(format!("event {}: {reason}", entry.1.event_id));
+                    out.last_error = Some(format!("event {}: {reason}", entry.1.event_id()));
                     still.push(entry);
                 }
             }
