@@ -3,7 +3,7 @@
 //! (`platform`), request shapes and readings of SCIM responses (`scim`), names, sets and
 //! parallel setup (`names`), fixtures as the RFCs, Okta and Entra send them (`fixtures`),
 //! DynamoDB and EventBridge faults (`faults`), the events a platform receives from the bus
-//! (`bus`), the local table through the platform's store API (`store`) and
+//! (`bus`) and from a webhook endpoint (`webhooks`), the local table through the platform's store API (`store`) and
 //! `template.yaml` as the tests read it (`template`).
 //!
 //! The stack is started by `scripts/integration.sh` (`make integration`), which exports
@@ -20,6 +20,7 @@ pub mod platform;
 pub mod scim;
 pub mod store;
 pub mod template;
+pub mod webhooks;
 
 pub use bus::EventTap;
 pub use client::{base_url, Client, Resp, MAX_RETRIES, SCIM_JSON};
@@ -32,3 +33,4 @@ pub use platform::{
     wait_out_token_cache,
 };
 pub use scim::*;
+pub use webhooks::Hook;

@@ -48,7 +48,10 @@ async fn build() -> Result<Admin, String> {
         admin = admin.with_webhooks(scim_admin::WebhookSetup {
             key,
             queue,
-            urls: scim_ops::webhooks::UrlPolicy::default(),
+            // Only the local stack sets this (its receiver is on 127.0.0.1).
+            urls: scim_ops::webhooks::UrlPolicy {
+                allow_private: std::env::var("SCIM_WEBHOOK_ALLOW_PRIVATE").is_ok_and(|v| v == "1"),
+            },
         });
     }
     // Replays go to the stack's provisioning event bus.

@@ -7,13 +7,14 @@ use integration_tests::template::{allows, resource_properties, statements, templ
 use scim_core::ids::{ResourceId, TenantId};
 use scim_store::keys::{self, Unique};
 
-const FUNCTIONS: [&str; 6] = [
+const FUNCTIONS: [&str; 7] = [
     "UsersFunction",
     "GroupsFunction",
     "DiscoveryFunction",
     "AdminFunction",
     "AuditFunction",
     "EventsFunction",
+    "WebhooksFunction",
 ];
 const ITEM_ACTIONS: [&str; 7] = [
     "GetItem",
@@ -233,6 +234,16 @@ fn the_admin_function_writes_only_tenants_and_tokens_and_reads_everything() {
     for pk in [&k.tenant, &k.token, &k.user, &k.group] {
         cases.push(("DeleteItem", pk, false));
     }
+    // Webhook endpoints: created, read, deleted; their delivery logs only read.
+    let deliveries = keys::webhook_deliveries_pk("wh_0123456789abcdef0123456789abcdef");
+    cases.extend([
+        ("PutItem", keys::WEBHOOKS_PK, true),
+        ("DeleteItem", keys::WEBHOOKS_PK, true),
+        ("Query", keys::WEBHOOKS_PK, true),
+        ("Query", &deliveries, true),
+        ("UpdateItem", &deliveries, false),
+        ("DeleteItem", &deliveries, false),
+    ]);
     assert_reach("AdminFunction", &cases);
 }
 
@@ -304,6 +315,10 @@ fn the_events_function_writes_only_event_logs_and_puts_only_on_its_own_bus() {
         ("BatchWriteItem", events_log.as_str(), true),
         ("PutItem", &events_log, false),
         ("Query", &events_log, false),
+        // The webhook endpoints, read to queue their deliveries; never written.
+        ("Query", keys::WEBHOOKS_PK, true),
+        ("PutItem", keys::WEBHOOKS_PK, false),
+        ("BatchWriteItem", keys::WEBHOOKS_PK, false),
     ];
     for pk in [
         &k.audit, &k.user, &k.group, &k.token, &k.tenant, &k.email, &k.counts,
@@ -315,15 +330,66 @@ fn the_events_function_writes_only_event_logs_and_puts_only_on_its_own_bus() {
     }
     assert_reach("EventsFunction", &cases);
     let policy = statements(&template, "EventsFunction");
-    let bus: Vec<_> = policy.iter().filter(|s| s.resource != TABLE).collect();
-    let [put] = bus.as_slice() else {
-        panic!("one statement beside the table's: {policy:?}");
+    let others: Vec<_> = policy.iter().filter(|s| s.resource != TABLE).collect();
+    let [put, queue] = others.as_slice() else {
+        panic!("two statements beside the table's: {policy:?}");
     };
     assert_eq!(put.actions, ["events:PutEvents"]);
     assert_eq!(put.resource, "!GetAtt EventBus.Arn");
+    assert_eq!(queue.actions, ["sqs:SendMessage"]);
+    assert_eq!(queue.resource, "!GetAtt WebhookQueue.Arn");
     // It reads the stream through its event source mapping, and reports the first record it
     // could not publish, so Lambda retries from there.
     let text = format!("{:?}", resource_properties(&template, "EventsFunction"));
     assert!(text.contains("ReportBatchItemFailures"), "{text}");
     assert!(text.contains("ScimTable.StreamArn"), "{text}");
+}
+
+#[test]
+fn the_webhooks_function_reads_endpoints_and_writes_only_delivery_logs() {
+    let template = template_text();
+    let k = keys();
+    let deliveries = keys::webhook_deliveries_pk("wh_0123456789abcdef0123456789abcdef");
+    let mut cases = vec![
+        ("Query", keys::WEBHOOKS_PK, true),
+        ("UpdateItem", deliveries.as_str(), true),
+        ("PutItem", keys::WEBHOOKS_PK, false),
+        ("UpdateItem", keys::WEBHOOKS_PK, false),
+        ("DeleteItem", &deliveries, false),
+    ];
+    for pk in [
+        &k.audit, &k.user, &k.group, &k.token, &k.tenant, &k.email, &k.counts,
+    ] {
+        for action in ITEM_ACTIONS {
+            cases.push((action, pk.as_str(), false));
+        }
+    }
+    assert_reach("WebhooksFunction", &cases);
+    let policy = statements(&template, "WebhooksFunction");
+    let others: Vec<(Vec<String>, String)> = policy
+        .iter()
+        .filter(|s| s.resource != TABLE)
+        .map(|s| (s.actions.clone(), s.resource.clone()))
+        .collect();
+    assert_eq!(
+        others,
+        vec![
+            (
+                vec!["sqs:ChangeMessageVisibility".to_string()],
+                "!GetAtt WebhookQueue.Arn".to_string()
+            ),
+            (
+                vec!["sqs:SendMessage".to_string()],
+                "!GetAtt WebhookDeadLetterQueue.Arn".to_string()
+            ),
+            (
+                vec!["secretsmanager:GetSecretValue".to_string()],
+                "!Ref WebhookKeySecret".to_string()
+            ),
+        ]
+    );
+    // Fed by its queue's event source mapping, naming the deliveries to try again.
+    let text = format!("{:?}", resource_properties(&template, "WebhooksFunction"));
+    assert!(text.contains("ReportBatchItemFailures"), "{text}");
+    assert!(text.contains("WebhookQueue.Arn"), "{text}");
 }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use integration_tests::{
     issue_token, patch_body, random_guid, tenant_id, token_prefix, unique, unique_login, Client,
+    Hook,
 };
 use serde_json::{json, Value};
 
@@ -299,7 +300,9 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
         .collect();
     assert!(refs.len() >= 15, "too few references found: {refs:?}");
     assert!(
-        functions.contains("audit") && functions.contains("events"),
+        ["audit", "events", "webhooks"]
+            .iter()
+            .all(|f| functions.contains(f)),
         "{refs:?}"
     );
 
@@ -311,6 +314,8 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
     let prefix = token_prefix(&token).to_string();
     let tenant_id = tenant_id(&tenant);
     let c = Client::with_token(&tenant, &token);
+    // A webhook endpoint, so the webhooks function delivers the tenant's events too.
+    let _hook = Hook::for_tenant(&tenant, &[]);
     let user = c.create_user(&unique_login("metrics.example"));
     assert_eq!(user.status, 201, "{}", user.raw);
     let user_id = user.id();
@@ -340,6 +345,9 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
     let batches = wait_for_lines(1, 60, |l| l["message"] == "audit batch");
     let event_batches = wait_for_lines(1, 60, |l| {
         l["message"] == "events batch" && l["events_published"].as_u64() > Some(0)
+    });
+    let webhook_batches = wait_for_lines(1, 60, |l| {
+        l["message"] == "webhooks batch" && l["deliveries_succeeded"].as_u64() > Some(0)
     });
 
     // What each line says, besides the metrics.
@@ -412,6 +420,7 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
         .chain([refused])
         .chain(&batches)
         .chain(&event_batches)
+        .chain(&webhook_batches)
     {
         let found = emitted(line, &namespace);
         assert!(!found.is_empty(), "a line without metrics: {line}");

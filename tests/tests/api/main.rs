@@ -34,3 +34,4 @@ mod users_concurrency;
 mod users_crud;
 mod users_filters;
 mod users_patch;
+mod webhooks;
