@@ -12,10 +12,14 @@ signed content, encoding, header or secret format) fails locally as it would at 
   POST   /hooks/<name>   a delivery: 404 for an unknown hook; else, unless failing, 401 when the
                          signature does not verify (webhook-id, webhook-timestamp within 5
                          minutes, a webhook-signature that matches) or the body is not JSON
-                         (counted in `rejected`), else 204 and the delivery is recorded
+                         (counted in `rejected`), else 204 and the delivery is recorded.
+                         A body of type application/secevent+jwt (an endpoint of format `set`)
+                         must also be a Security Event Token that PyJWT verifies (HS256 with the
+                         hook's secret, `typ` secevent+jwt, `aud` this URL, the claims RFC 8417
+                         requires); it is answered 202 (RFC 8935) and its claims are the `body`
   GET    /_hooks/<name>  {"deliveries": [...], "failed": n, "rejected": n}, deliveries in arrival
                          order, each {"id", "timestamp", "signature", "body", "received_at",
-                         "duplicate"}: `duplicate` when the hook had already taken that
+                         "duplicate", "format"}: `duplicate` when the hook had already taken that
                          webhook-id, as a receiver deduplicating on it would see
   DELETE /_hooks/<name>  forgets the hook
   GET    /_health        200
@@ -31,7 +35,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import base64
+
+import jwt
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
+
+SET_TYPE = "application/secevent+jwt"
 
 HOOKS = {}  # name -> {"webhook", "fail_next", "fail_status", "deliveries", "seen", ...}
 LOCK = threading.Lock()
@@ -53,12 +62,22 @@ def register(name, spec):
         return 400, {"message": "a hook name and a fail_status 100-599"}
     with LOCK:
         hook = HOOKS.setdefault(name, {"deliveries": [], "seen": set(), "failed": 0, "rejected": 0})
-        hook.update(webhook=webhook, fail_next=fail_next, fail_status=fail_status)
+        hook.update(webhook=webhook, secret=spec["secret"], fail_next=fail_next,
+                    fail_status=fail_status)
     return 200, {"hook": name, "fail_next": fail_next, "fail_status": fail_status}
 
 
-def deliver(name, body, headers):
-    """POST /hooks/<name>: (status, answer)."""
+def decode_set(token, secret, audience):
+    """The claims of a Security Event Token, verified as a receiver would with PyJWT."""
+    if jwt.get_unverified_header(token).get("typ") != "secevent+jwt":
+        raise jwt.InvalidTokenError("typ is not secevent+jwt")
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    return jwt.decode(token, key, algorithms=["HS256"], audience=audience,
+                      options={"require": ["iss", "iat", "jti", "aud", "events"]})
+
+
+def deliver(name, body, headers, url):
+    """POST /hooks/<name> at `url`: (status, answer)."""
     with LOCK:
         hook = HOOKS.get(name)
         if hook is None:
@@ -69,9 +88,14 @@ def deliver(name, body, headers):
             hook["failed"] += 1
             log("failed on purpose", status=hook["fail_status"], **entry)
             return hook["fail_status"], {"message": "failing on purpose"}
+        is_set = headers.get("content-type", "").startswith(SET_TYPE)
         try:
-            payload = hook["webhook"].verify(body, headers)
-        except (WebhookVerificationError, ValueError) as e:  # ValueError: not JSON
+            if is_set:
+                hook["webhook"].verify(body, headers, json_parse=False)
+                payload = decode_set(body.decode(), hook["secret"], url)
+            else:
+                payload = hook["webhook"].verify(body, headers)
+        except (WebhookVerificationError, ValueError, jwt.InvalidTokenError) as e:  # not JSON
             hook["rejected"] += 1
             log("rejected", error=str(e), **entry)
             return 401, {"message": str(e)}
@@ -85,9 +109,10 @@ def deliver(name, body, headers):
             "body": payload,
             "received_at": round(time.time(), 3),
             "duplicate": duplicate,
+            "format": "set" if is_set else "event",
         })
     log("delivered", duplicate=duplicate, **entry)
-    return 204, None
+    return (202 if is_set else 204), None
 
 
 def received(name):
@@ -111,7 +136,8 @@ class Receiver(BaseHTTPRequestHandler):
 
     def do_POST(self):
         headers = {k.lower(): v for k, v in self.headers.items()}
-        self._answer(*deliver(self._name("/hooks/"), self._body(), headers))
+        url = f"http://{headers.get('host', '')}{self.path}"
+        self._answer(*deliver(self._name("/hooks/"), self._body(), headers, url))
 
     def do_GET(self):
         if self.path == "/_health":

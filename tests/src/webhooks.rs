@@ -33,9 +33,20 @@ impl Hook {
     /// registered with the receiver under its secret; returns once the events function can
     /// have seen it (its endpoint cache is 1 s locally).
     pub fn for_tenant(tenant: &str, types: &[&str]) -> Self {
+        Self::create(tenant, types, "event")
+    }
+
+    /// [`Self::for_tenant`] in the standard shape: RFC 9967 Security Event Tokens.
+    pub fn for_tenant_as_sets(tenant: &str) -> Self {
+        Self::create(tenant, &[], "set")
+    }
+
+    fn create(tenant: &str, types: &[&str], format: &str) -> Self {
         let name = unique("hook");
         let url = format!("{}/hooks/{name}", receiver_url());
-        let mut args = vec!["webhooks", "create", "--url", &url, "--tenant", tenant];
+        let mut args = vec![
+            "webhooks", "create", "--url", &url, "--tenant", tenant, "--format", format,
+        ];
         for kind in types {
             args.extend(["--type", kind]);
         }

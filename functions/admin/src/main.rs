@@ -128,6 +128,10 @@ enum WebhooksCommand {
         types: Vec<String>,
         #[arg(long)]
         description: Option<String>,
+        /// `event` (the event as JSON, the default) or `set` (an RFC 9967 Security Event
+        /// Token, application/secevent+jwt).
+        #[arg(long)]
+        format: Option<String>,
     },
     /// The endpoints (with --tenant, those receiving its events).
     List {
@@ -164,11 +168,13 @@ impl WebhooksCommand {
                 tenant,
                 types,
                 description,
+                format,
             } => AdminCommand::WebhooksCreate {
                 url,
                 tenant,
                 types,
                 description,
+                format,
             },
             Self::List { tenant } => AdminCommand::WebhooksList { tenant },
             Self::Secret { endpoint } => AdminCommand::WebhooksSecret { endpoint },

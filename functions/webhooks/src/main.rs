@@ -3,8 +3,8 @@
 //! to try again (`scim_ops::webhooks::deliver`: backoff, order per resource, dead-lettering past
 //! the retry window; adapters in `scim_bus` and `scim_store`). Wiring only.
 //!
-//! Configuration: `TABLE_NAME`, `WEBHOOK_QUEUE_URL`, `WEBHOOK_DLQ_URL`, `WEBHOOK_KEY_SECRET_ID`
-//! (required); `SCIM_WEBHOOK_RETRY_FIRST_SECONDS` (30), `SCIM_WEBHOOK_RETRY_MAX_SECONDS`
+//! Configuration: `TABLE_NAME`, `WEBHOOK_QUEUE_URL`, `WEBHOOK_DLQ_URL`, `WEBHOOK_KEY_SECRET_ID`,
+//! `SCIM_SET_ISSUER` (the `iss` of Security Event Tokens) (required); `SCIM_PLATFORM_SCHEMA_URN`; `SCIM_WEBHOOK_RETRY_FIRST_SECONDS` (30), `SCIM_WEBHOOK_RETRY_MAX_SECONDS`
 //! (3600), `SCIM_WEBHOOK_RETRY_HOURS` (24), `SCIM_WEBHOOK_ENDPOINT_CACHE_SECONDS` (30),
 //! `SCIM_EVENT_RETENTION_DAYS` (30: how long the delivery log keeps a delivery) and
 //! `SCIM_WEBHOOK_ALLOW_PRIVATE` (`1` only on the local stack: http and private addresses).
@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_http::lambda_runtime::{self, service_fn, Error, LambdaEvent};
 use scim_bus::queue::{messages_of, SqsWebhookQueue};
 use scim_bus::sender::HttpSender;
-use scim_ops::webhooks::{CachedEndpoints, Deliverer, Now, RetryPolicy, UrlPolicy};
+use scim_ops::webhooks::{CachedEndpoints, Deliverer, Now, RetryPolicy, SetIssuer, UrlPolicy};
 use scim_store::Store;
 use serde_json::{json, Value};
 
@@ -78,6 +78,12 @@ async fn main() -> Result<(), Error> {
         log_retention: retention_days * 86_400,
         // The function's timeout (30 s) less a delivery's longest (10 s) and a margin.
         budget: Duration::from_secs(15),
+        set_issuer: SetIssuer {
+            issuer: required("SCIM_SET_ISSUER")?,
+            platform_schema_urn: std::env::var("SCIM_PLATFORM_SCHEMA_URN").unwrap_or_else(|_| {
+                "urn:ietf:params:scim:schemas:extension:platform:2.0:User".into()
+            }),
+        },
     };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
         handle(deliverer, &event.payload).await

@@ -88,7 +88,8 @@ pub enum Command {
         webhook: Option<String>,
     },
     /// Adds a webhook endpoint: a public `https` URL that receives the events of `tenant` (or,
-    /// without it, of every tenant), of every type or of those in `types`. The result holds the
+    /// without it, of every tenant), of every type or of those in `types`, as events (`format`
+    /// `event`, the default) or as RFC 9967 Security Event Tokens (`set`). The result holds the
     /// endpoint's signing secret (`whsec_...`).
     #[serde(rename = "webhooks.create")]
     WebhooksCreate {
@@ -99,6 +100,8 @@ pub enum Command {
         types: Vec<String>,
         #[serde(default)]
         description: Option<String>,
+        #[serde(default)]
+        format: Option<String>,
     },
     /// The endpoints: all, or with `tenant` those that receive its events.
     #[serde(rename = "webhooks.list")]

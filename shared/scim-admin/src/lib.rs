@@ -20,8 +20,8 @@ use scim_ops::events::log::{replay, replay_to, EventLog, ReplayError};
 use scim_ops::events::publish::Retry;
 use scim_ops::events::EventType;
 use scim_ops::webhooks::{
-    new_endpoint_id, validate_url, DeliveryLog, EndpointDirectory, ToWebhook, UrlPolicy,
-    WebhookEndpoint, WebhookKey,
+    new_endpoint_id, validate_url, DeliveryLog, EndpointDirectory, PayloadFormat, ToWebhook,
+    UrlPolicy, WebhookEndpoint, WebhookKey,
 };
 use scim_store::tokens::TokenHasher;
 use scim_store::{
@@ -341,10 +341,17 @@ impl Admin {
                 tenant,
                 types,
                 description,
+                format,
             } => {
                 let setup = self.webhooks()?;
                 validate_url(&url, setup.urls)
                     .map_err(|e| AdminError::InvalidArgument(format!("url: {e}")))?;
+                let format = match format.as_deref() {
+                    None => PayloadFormat::Event,
+                    Some(text) => PayloadFormat::parse(text).ok_or_else(|| {
+                        AdminError::InvalidArgument(format!("format: {text:?} is not event or set"))
+                    })?,
+                };
                 let tenant = match tenant {
                     Some(name) => Some(tenant_id(&self.find(&name).await?)?.to_string()),
                     None => None,
@@ -357,6 +364,7 @@ impl Admin {
                     description: description.unwrap_or_default(),
                     secret_generation: 1,
                     previous_secret_until: None,
+                    format,
                     created: now.to_string(),
                 };
                 self.store.put_webhook(&endpoint).await?;

@@ -18,8 +18,8 @@ use scim_ops::webhooks::fanout::{dedup_id, message_group, MAX_MESSAGES_PER_SEND}
 use scim_ops::webhooks::{
     enqueue, is_public_address, validate_url, CachedEndpoints, Deliverer, DeliveryAttempt,
     DeliveryLog, DeliveryQueue, DeliveryRecord, DeliveryStatus, EndpointDirectory, EventRef, Now,
-    QueuedDelivery, QueuedMessage, RetryPolicy, UrlPolicy, WebhookEndpoint, WebhookKey,
-    WebhookQueue, WebhookSender,
+    PayloadFormat, QueuedDelivery, QueuedMessage, RetryPolicy, SetIssuer, UrlPolicy,
+    WebhookEndpoint, WebhookKey, WebhookQueue, WebhookSender, SET_CONTENT_TYPE,
 };
 use scim_ops::StoreError;
 
@@ -37,6 +37,7 @@ fn endpoint(n: u8, tenant: Option<&str>, types: &[EventType]) -> WebhookEndpoint
         description: String::new(),
         secret_generation: 1,
         previous_secret_until: None,
+        format: PayloadFormat::Event,
         created: "2026-12-05T08:00:00Z".into(),
     }
 }
@@ -427,6 +428,10 @@ fn deliverer(directory: &Directory, sender: Sender) -> TestDeliverer<'_> {
         urls: UrlPolicy::default(),
         log_retention: 86_400,
         budget: Duration::from_secs(60),
+        set_issuer: SetIssuer {
+            issuer: "https://scim.example.com/scim/v2".into(),
+            platform_schema_urn: "urn:ietf:params:scim:schemas:extension:platform:2.0:User".into(),
+        },
     }
 }
 
@@ -612,6 +617,50 @@ async fn during_a_rotation_deliveries_carry_both_signatures() {
     let new = key().endpoint_secret(&hook.id, 2).sign("e1.0", NOW, body);
     let old = key().endpoint_secret(&hook.id, 1).sign("e1.0", NOW, body);
     assert_eq!(signatures, format!("{new} {old}"));
+}
+
+#[tokio::test]
+async fn a_set_endpoint_receives_a_security_event_token_signed_both_ways() {
+    let mut hook = endpoint(1, None, &[]);
+    hook.format = PayloadFormat::Set;
+    let directory = Directory {
+        endpoints: vec![hook.clone()],
+        ..Directory::default()
+    };
+    let d = deliverer(&directory, Sender::new(|_, _| Ok(202)));
+    let queued = QueuedDelivery::new(
+        &hook,
+        &event("e9.0", "acme", EventType::UserDeactivated, user("u1")),
+        None,
+    )
+    .unwrap();
+    let mut m = message(9, &hook, "u1", NOW);
+    m.body = queued.body;
+    let report = d.deliver(vec![m], &now()).await;
+    assert_eq!(report.delivered, 1, "202 is a success: {report:?}");
+
+    let posts = d.sender.posts.lock().unwrap().clone();
+    let (_, headers, token) = &posts[0];
+    assert_eq!(header(headers, "content-type"), SET_CONTENT_TYPE);
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "a JWS compact serialisation: {token}");
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["jti"], "e9.0");
+    assert_eq!(claims["aud"], hook.url.as_str());
+    assert_eq!(claims["iss"], "https://scim.example.com/scim/v2");
+    assert_eq!(claims["sub_id"]["uri"], "/Users/u1");
+    assert!(claims["events"]
+        .get("urn:ietf:params:scim:event:prov:deactivate")
+        .is_some());
+    // The Standard Webhooks signature covers the token as sent.
+    let expected = key().endpoint_secret(&hook.id, 1).sign("e9.0", NOW, token);
+    assert_eq!(header(headers, "webhook-signature"), expected);
 }
 
 #[tokio::test]

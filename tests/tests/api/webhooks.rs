@@ -373,3 +373,52 @@ fn bad_webhook_commands_are_refused_with_their_codes() {
         .iter()
         .any(|e| e["id"] == hook.id.as_str()));
 }
+
+#[test]
+fn a_set_endpoint_receives_rfc_9967_security_event_tokens_a_receiver_verifies() {
+    let c = Client::new_tenant("hooks-set");
+    let hook = Hook::for_tenant_as_sets(&c.tenant);
+    let id = c
+        .create_user(&format!("{}@set.example", unique("sam")))
+        .id();
+    let path = format!("/Users/{id}");
+    let off = patch_body(json!([{"op": "replace", "path": "active", "value": false}]));
+    assert_eq!(c.patch(&path, &off).status, 200);
+    assert_eq!(c.delete(&path).status, 204);
+
+    // Each verified by PyJWT at the receiver (HS256 with the endpoint's secret, typ
+    // secevent+jwt, aud its URL) and by its Standard Webhooks signature; answered 202.
+    let deliveries = hook.wait_for(3);
+    assert_eq!(deliveries.len(), 3, "{deliveries:#?}");
+    assert_eq!(hook.state()["rejected"], 0);
+    let event_uris = |d: &Value| -> Vec<String> {
+        let mut uris: Vec<String> = d["body"]["events"]
+            .as_object()
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        uris.sort();
+        uris
+    };
+    let scim = |name: &str| format!("urn:ietf:params:scim:event:{name}");
+    assert_eq!(
+        event_uris(&deliveries[0]),
+        [scim("feed:add"), scim("prov:create:notice")]
+    );
+    assert_eq!(event_uris(&deliveries[1]), [scim("prov:deactivate")]);
+    assert_eq!(
+        event_uris(&deliveries[2]),
+        [scim("feed:remove"), scim("prov:delete")]
+    );
+    for d in &deliveries {
+        assert_eq!(d["format"], "set");
+        let claims = &d["body"];
+        assert_eq!(claims["jti"], d["id"], "jti is the event id: {claims}");
+        assert_eq!(claims["sub_id"]["format"], "scim");
+        assert_eq!(claims["sub_id"]["uri"], format!("/Users/{id}"));
+        assert_eq!(claims["iss"], integration_tests::base_url().as_str());
+        assert_eq!(claims["tenant"], integration_tests::tenant_id(&c.tenant));
+        assert_eq!(claims["event"]["id"], claims["jti"]);
+    }
+    let created = &deliveries[0]["body"]["events"][scim("prov:create:notice")];
+    assert_eq!(created["version"], "W/\"1\"", "{created}");
+}

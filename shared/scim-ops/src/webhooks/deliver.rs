@@ -26,10 +26,12 @@ use std::time::Duration;
 use futures_util::future::join_all;
 use serde::{Deserialize, Serialize};
 
-use super::endpoint::{validate_url, UrlPolicy};
+use super::endpoint::{validate_url, PayloadFormat, UrlPolicy, WebhookEndpoint};
 use super::fanout::{CachedEndpoints, EndpointDirectory, EventRef};
+use super::set::{security_event_token, SetIssuer, SET_CONTENT_TYPE};
 use super::signing::{signature_header, WebhookKey};
 use crate::events::publish::BusError;
+use crate::events::ProvisioningEvent;
 use crate::StoreError;
 
 /// One message the queue handed out.
@@ -202,7 +204,12 @@ pub struct Deliverer<D, S, L, Q> {
     /// No delivery starts after a batch has run this long: the rest are handed back, so a
     /// group of slow endpoints cannot run the function past its timeout.
     pub budget: Duration,
+    /// The issuer of the Security Event Tokens sent to `set` endpoints.
+    pub set_issuer: SetIssuer,
 }
+
+/// A request's headers, by name.
+type Headers = Vec<(&'static str, String)>;
 
 /// What became of one message.
 enum Outcome {
@@ -289,6 +296,47 @@ where
         out
     }
 
+    /// The headers and body of a delivery: the event, or its Security Event Token; signed per
+    /// Standard Webhooks either way.
+    fn request(
+        &self,
+        endpoint: &WebhookEndpoint,
+        message: &QueuedMessage,
+        now: &Now,
+    ) -> Result<(Headers, String), String> {
+        let secrets: Vec<_> = endpoint
+            .signing_generations(now.epoch)
+            .into_iter()
+            .map(|g| self.key.endpoint_secret(&endpoint.id, g))
+            .collect();
+        let (content_type, body) = match endpoint.format {
+            PayloadFormat::Event => ("application/json", message.body.clone()),
+            PayloadFormat::Set => {
+                let event: ProvisioningEvent = serde_json::from_str(&message.body)
+                    .map_err(|e| format!("the queued event is unreadable: {e}"))?;
+                let key_id = format!("{}.{}", endpoint.id, endpoint.secret_generation);
+                let current = secrets.first().ok_or("no signing secret")?;
+                let token = security_event_token(
+                    &event,
+                    &endpoint.url,
+                    now.epoch,
+                    &self.set_issuer,
+                    current,
+                    &key_id,
+                );
+                (SET_CONTENT_TYPE, token)
+            }
+        };
+        let signature = signature_header(&secrets, &message.event.id, now.epoch, &body);
+        let headers = vec![
+            ("content-type", content_type.to_string()),
+            ("webhook-id", message.event.id.clone()),
+            ("webhook-timestamp", now.epoch.to_string()),
+            ("webhook-signature", signature),
+        ];
+        Ok((headers, body))
+    }
+
     async fn deliver_one(&self, message: &QueuedMessage, now: &Now) -> Outcome {
         let endpoint = match self.endpoints.get(&message.endpoint_id).await {
             Ok(Some(endpoint)) => endpoint,
@@ -307,25 +355,10 @@ where
         };
         let result = match validate_url(&endpoint.url, self.urls) {
             Err(e) => Err(format!("endpoint URL refused: {e}")),
-            Ok(_) => {
-                let secrets: Vec<_> = endpoint
-                    .signing_generations(now.epoch)
-                    .into_iter()
-                    .map(|g| self.key.endpoint_secret(&endpoint.id, g))
-                    .collect();
-                let headers = [
-                    ("content-type", "application/json".to_string()),
-                    ("webhook-id", message.event.id.clone()),
-                    ("webhook-timestamp", now.epoch.to_string()),
-                    (
-                        "webhook-signature",
-                        signature_header(&secrets, &message.event.id, now.epoch, &message.body),
-                    ),
-                ];
-                self.sender
-                    .post(&endpoint.url, &headers, &message.body)
-                    .await
-            }
+            Ok(_) => match self.request(&endpoint, message, now) {
+                Ok((headers, body)) => self.sender.post(&endpoint.url, &headers, &body).await,
+                Err(e) => Err(e),
+            },
         };
         let (http_status, error) = match result {
             Ok(status) if (200..300).contains(&status) => (Some(status), None),

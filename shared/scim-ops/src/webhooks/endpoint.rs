@@ -33,8 +33,34 @@ pub struct WebhookEndpoint {
     /// (epoch seconds), so the receiver can switch without losing one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_secret_until: Option<u64>,
+    /// What a delivery's body is: the event (`event`, the default) or a Security Event Token
+    /// (`set`, [`super::set`]).
+    #[serde(default)]
+    pub format: PayloadFormat,
     /// RFC 3339.
     pub created: String,
+}
+
+/// The body of a delivery.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayloadFormat {
+    /// The event as JSON, as on the bus (`application/json`).
+    #[default]
+    Event,
+    /// The event as an RFC 8417 Security Event Token with RFC 9967 SCIM events
+    /// (`application/secevent+jwt`).
+    Set,
+}
+
+impl PayloadFormat {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "event" => Some(Self::Event),
+            "set" => Some(Self::Set),
+            _ => None,
+        }
+    }
 }
 
 impl WebhookEndpoint {
@@ -274,6 +300,7 @@ mod tests {
             description: String::new(),
             secret_generation: 1,
             previous_secret_until: None,
+            format: PayloadFormat::Event,
             created: "2026-12-05T00:00:00Z".into(),
         };
         assert!(is_endpoint_id(&endpoint.id));
@@ -312,6 +339,7 @@ mod tests {
             description: String::new(),
             secret_generation: 2,
             previous_secret_until: Some(1_000),
+            format: PayloadFormat::Event,
             created: "2026-12-05T00:00:00Z".into(),
         };
         assert_eq!(endpoint.signing_generations(999), vec![2, 1]);

@@ -89,6 +89,11 @@ impl EndpointSecret {
         format!("{SECRET_PREFIX}{}", STANDARD.encode(self.0))
     }
 
+    /// HMAC-SHA256 of `data` under this secret (the Security Event Token's HS256).
+    pub(crate) fn mac(&self, data: &[u8]) -> [u8; 32] {
+        hmac(&self.0, &[data])
+    }
+
     /// One `v1,<base64>` signature of a delivery.
     pub fn sign(&self, webhook_id: &str, timestamp: u64, body: &str) -> String {
         sign_with(&self.0, webhook_id, timestamp, body)
