@@ -58,6 +58,10 @@ pub enum ScimError {
     /// 409 `uniqueness`.
     #[error("conflict: {0}")]
     Uniqueness(String),
+    /// 409 without a `scimType`: a Bulk operation whose `bulkId` reference cannot be resolved
+    /// (RFC 7644 section 3.7.1).
+    #[error("conflict: {0}")]
+    Conflict(String),
     /// 412: `If-Match` named a version that is no longer current.
     #[error("precondition failed: {0}")]
     PreconditionFailed(String),
@@ -127,7 +131,7 @@ impl ScimError {
             Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::MethodNotAllowed(_) => 405,
-            Self::Uniqueness(_) => 409,
+            Self::Uniqueness(_) | Self::Conflict(_) => 409,
             Self::PreconditionFailed(_) => 412,
             Self::PayloadTooLarge(_) => 413,
             Self::UnsupportedMediaType(_) => 415,
@@ -167,6 +171,7 @@ impl ScimError {
             | Self::NotFound(d)
             | Self::MethodNotAllowed(d)
             | Self::Uniqueness(d)
+            | Self::Conflict(d)
             | Self::PreconditionFailed(d)
             | Self::PayloadTooLarge(d)
             | Self::UnsupportedMediaType(d)

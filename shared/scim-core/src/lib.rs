@@ -2,6 +2,7 @@
 //!
 //! Nothing here knows about AWS or HTTP; everything is testable without a network.
 
+pub mod bulk;
 pub mod codec;
 pub mod cursor;
 pub mod datetime;

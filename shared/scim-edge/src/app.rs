@@ -217,7 +217,8 @@ impl App {
                     base_url: &base_url,
                     now,
                 };
-                match crate::scim2::operation(self.schemas(), route, request) {
+                let bulk_limit = self.config.bulk_max_operations;
+                match crate::scim2::operation(self.schemas(), route, request, bulk_limit) {
                     Ok(operation) => self
                         .ops
                         .execute(&ctx, operation)
@@ -249,6 +250,7 @@ fn function_name(family: Family) -> &'static str {
         Family::Users => "users",
         Family::Groups => "groups",
         Family::Discovery => "discovery",
+        Family::Bulk => "bulk",
     }
 }
 

@@ -26,6 +26,9 @@ pub struct Config {
     pub rate_limit_per_second: u32,
     /// `SCIM_EXPOSE_CALL_COUNTS`: add `x-scim-dynamodb-calls` to responses (local and test runs).
     pub expose_call_counts: bool,
+    /// `SCIM_BULK_MAX_OPERATIONS`: operations one Bulk request may hold (default 50, at most
+    /// 1000), advertised as `bulk.maxOperations`.
+    pub bulk_max_operations: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +102,15 @@ impl Config {
             },
             expose_call_counts: get("SCIM_EXPOSE_CALL_COUNTS")
                 .is_some_and(|v| v == "1" || v == "true"),
+            bulk_max_operations: match number("SCIM_BULK_MAX_OPERATIONS", 50)? {
+                n @ 1..=1000 => usize::try_from(n).unwrap_or(50),
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "SCIM_BULK_MAX_OPERATIONS",
+                        "must be between 1 and 1000".into(),
+                    ))
+                }
+            },
         })
     }
 }

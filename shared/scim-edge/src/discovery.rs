@@ -45,14 +45,18 @@ fn clip(text: &str) -> String {
     text.chars().take(100).filter(|c| !c.is_control()).collect()
 }
 
-/// RFC 7643 section 5: only what works is advertised. The request size limit is advertised where
-/// the RFC has a place for it, `bulk.maxPayloadSize`; it applies to every request.
+/// RFC 7643 section 5: only what works is advertised. `bulk.maxPayloadSize` is the request size
+/// limit, which applies to every request, Bulk included.
 fn service_provider_config(app: &App, base: &str) -> Value {
     json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "documentationUri": "https://github.com/",
         "patch": {"supported": true},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": app.config.max_payload_bytes},
+        "bulk": {
+            "supported": true,
+            "maxOperations": app.config.bulk_max_operations,
+            "maxPayloadSize": app.config.max_payload_bytes,
+        },
         "filter": {"supported": true, "maxResults": MAX_COUNT},
         // RFC 9865 section 4: both ways of paging; cursors never expire (they hold a position).
         "pagination": {

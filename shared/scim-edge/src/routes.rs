@@ -86,6 +86,11 @@ pub const ROUTES: &[RouteSpec] = &[
         family: Family::Discovery,
         methods: &[Post],
     },
+    RouteSpec {
+        path: "/scim/v2/Bulk",
+        family: Family::Bulk,
+        methods: &[Post],
+    },
 ];
 
 /// The function families of the design card; each Lambda binary serves one.
@@ -94,6 +99,8 @@ pub enum Family {
     Users,
     Groups,
     Discovery,
+    /// `POST /Bulk`: users and groups in one request.
+    Bulk,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -111,6 +118,7 @@ pub enum Route {
     ResourceType(String),
     Schemas,
     Schema(String),
+    Bulk,
 }
 
 impl Route {
@@ -139,6 +147,7 @@ impl Route {
             ("ResourceTypes", Some(t)) => Self::ResourceType(t),
             ("Schemas", None) => Self::Schemas,
             ("Schemas", Some(t)) => Self::Schema(t),
+            ("Bulk", None) => Self::Bulk,
             _ => return Err(not_found()),
         };
         Ok(route)
@@ -159,6 +168,7 @@ impl Route {
             Self::ResourceType(_) => "/scim/v2/ResourceTypes/{id}",
             Self::Schemas => "/scim/v2/Schemas",
             Self::Schema(_) => "/scim/v2/Schemas/{id}",
+            Self::Bulk => "/scim/v2/Bulk",
         };
         // Every variant has a row (a test checks it); the first row is never reached.
         ROUTES.iter().find(|r| r.path == path).unwrap_or(&ROUTES[0])
@@ -212,6 +222,7 @@ impl Route {
             (Self::Group(_), Patch) => "group.patch",
             (Self::Group(_), Delete) => "group.delete",
             (Self::RootSearch, _) => "search",
+            (Self::Bulk, _) => "bulk",
             (Self::Users | Self::User(_) | Self::Groups | Self::Group(_), _) => "unsupported",
             _ => "discovery",
         }
@@ -301,6 +312,7 @@ mod tests {
             Family::Users => "users",
             Family::Groups => "groups",
             Family::Discovery => "discovery",
+            Family::Bulk => "bulk",
         }
     }
 
@@ -346,6 +358,7 @@ mod tests {
                     "UsersFunction:" => Some(Family::Users),
                     "GroupsFunction:" => Some(Family::Groups),
                     "DiscoveryFunction:" => Some(Family::Discovery),
+                    "BulkFunction:" => Some(Family::Bulk),
                     _ => None,
                 };
             }

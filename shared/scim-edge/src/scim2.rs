@@ -2,6 +2,7 @@
 //! query parameters, `If-Match`), parsed exactly once here, and each [`Outcome`] becomes an HTTP
 //! response. Nothing below this module sees HTTP.
 
+use scim_core::bulk::BulkRequest;
 use scim_core::ids::ResourceId;
 use scim_core::list::{ListQuery, Projection};
 use scim_core::patch::PatchRequest;
@@ -13,11 +14,13 @@ use scim_ops::{Operation, Outcome, Precondition, ResourceOperation};
 use crate::http::{Method, Request, Response};
 use crate::routes::Route;
 
-/// The operation a Users, Groups or root `.search` request asks for. `route` already allows the method.
+/// The operation a Users, Groups, root `.search` or Bulk request asks for (a Bulk request of at
+/// most `bulk_max_operations`). `route` already allows the method.
 pub fn operation(
     schemas: &Schemas,
     route: &Route,
     request: &Request,
+    bulk_max_operations: usize,
 ) -> Result<Operation, ScimError> {
     match route {
         Route::Users | Route::UsersSearch | Route::User(_) => {
@@ -27,6 +30,9 @@ pub fn operation(
             resource_operation(&schemas.group, route, request).map(Operation::Group)
         }
         Route::RootSearch => Ok(Operation::SearchAll(request.json_body()?)),
+        Route::Bulk => {
+            BulkRequest::parse(&request.json_body()?, bulk_max_operations).map(Operation::Bulk)
+        }
         _ => Err(ScimError::NotFound("No such endpoint.".into())),
     }
 }
@@ -120,6 +126,6 @@ pub fn respond(outcome: Outcome) -> Response {
             Response::json(200, resource.body).with_header("etag", etag(resource.version))
         }
         Outcome::NoContent => Response::no_content(),
-        Outcome::List(body) => Response::json(200, body),
+        Outcome::List(body) | Outcome::Bulk(body) => Response::json(200, body),
     }
 }

@@ -20,6 +20,7 @@ pub use model::{
 };
 pub use ports::{AuditTrail, GroupStore, RateCounter, TokenStore, UserStore};
 pub mod access;
+mod bulk;
 pub mod groups;
 pub mod memory;
 pub mod operation;
@@ -62,6 +63,7 @@ impl<S: UserStore + GroupStore> Operations<S> {
             Operation::User(op) => self.user(ctx, op).await,
             Operation::Group(op) => self.group(ctx, op).await,
             Operation::SearchAll(body) => self.search_all(ctx, &body).await,
+            Operation::Bulk(request) => self.bulk(ctx, request).await,
         }
     }
 }

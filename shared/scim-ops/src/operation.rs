@@ -18,6 +18,8 @@ pub enum Operation {
     /// A search of every resource type at once (`POST /.search`), with its SearchRequest body
     /// (`search.rs` decides how each type reads it).
     SearchAll(Value),
+    /// A Bulk request (`POST /Bulk`, `bulk.rs`).
+    Bulk(scim_core::bulk::BulkRequest),
 }
 
 /// What a request does to a resource type. Users and groups share the shape; the rules differ
@@ -74,6 +76,8 @@ pub enum Outcome {
     NoContent,
     /// A ListResponse (RFC 7644 section 3.4.2).
     List(Value),
+    /// A BulkResponse (RFC 7644 section 3.7.3), answered 200 whatever its operations' statuses.
+    Bulk(Value),
 }
 
 /// Per-request facts: who asks, where resources live, and when.

@@ -13,7 +13,9 @@ fn service_provider_config_advertises_what_works() {
         "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"
     );
     assert_eq!(r.body["patch"]["supported"], true);
-    assert_eq!(r.body["bulk"]["supported"], false);
+    assert_eq!(r.body["bulk"]["supported"], true);
+    assert_eq!(r.body["bulk"]["maxOperations"], 50);
+    assert_eq!(r.body["bulk"]["maxPayloadSize"], 1_048_576);
     assert_eq!(r.body["filter"]["supported"], true);
     assert_eq!(r.body["filter"]["maxResults"], 1000);
     assert_eq!(r.body["changePassword"]["supported"], false);

@@ -7,9 +7,10 @@ use integration_tests::template::{allows, resource_properties, statements, templ
 use scim_core::ids::{ResourceId, TenantId};
 use scim_store::keys::{self, Unique};
 
-const FUNCTIONS: [&str; 7] = [
+const FUNCTIONS: [&str; 8] = [
     "UsersFunction",
     "GroupsFunction",
+    "BulkFunction",
     "DiscoveryFunction",
     "AdminFunction",
     "AuditFunction",
@@ -392,4 +393,39 @@ fn the_webhooks_function_reads_endpoints_and_writes_only_delivery_logs() {
     let text = format!("{:?}", resource_properties(&template, "WebhooksFunction"));
     assert!(text.contains("ReportBatchItemFailures"), "{text}");
     assert!(text.contains("WebhookQueue.Arn"), "{text}");
+}
+
+#[test]
+fn the_bulk_function_reaches_exactly_what_the_users_and_groups_functions_reach() {
+    let k = keys();
+    let families = [
+        &k.tenant,
+        &k.tenant_name,
+        &k.token,
+        &k.user,
+        &k.user_name_guard,
+        &k.user_external_id_guard,
+        &k.email,
+        &k.group,
+        &k.group_name_guard,
+        &k.group_external_id_guard,
+        &k.audit,
+        &k.counts,
+        &k.paging,
+    ];
+    let template = template_text();
+    let users = statements(&template, "UsersFunction");
+    let groups = statements(&template, "GroupsFunction");
+    let bulk = statements(&template, "BulkFunction");
+    for pk in families {
+        for action in ITEM_ACTIONS {
+            let action = format!("dynamodb:{action}");
+            let either = allows(&users, &action, pk) || allows(&groups, &action, pk);
+            assert_eq!(
+                allows(&bulk, &action, pk),
+                either,
+                "BulkFunction {action} on {pk}"
+            );
+        }
+    }
 }

@@ -5,6 +5,7 @@
 mod admin;
 mod audit;
 mod auth;
+mod bulk;
 mod deprovisioning;
 mod discovery;
 mod entra_group_flow;
