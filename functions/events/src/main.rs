@@ -18,7 +18,7 @@ use scim_bus::queue::SqsWebhookQueue;
 use scim_bus::EventBridgeBus;
 use scim_ops::events::log::{EventLog, DEFAULT_RETENTION_DAYS};
 use scim_ops::events::publish::RecordEvents;
-use scim_ops::events::publish::{publish, Publication, Retry};
+use scim_ops::events::publish::{first_failed, publish, sent_prefix, Publication, Retry};
 use scim_ops::webhooks::{enqueue, CachedEndpoints};
 use scim_store::events::events_by_record;
 use scim_store::Store;
@@ -132,30 +132,13 @@ async fn handle(consumer: &Consumer, event: &Value) -> Result<Value, Error> {
         }
     };
     // Webhook deliveries for the records the bus took (Lambda retries the others).
-    let published = publication
-        .failed_from
-        .as_ref()
-        .and_then(|f| records.iter().position(|r| &r.sequence_number == f))
-        .unwrap_or(records.len());
+    let published = sent_prefix(&records, &publication);
     let queued = match &consumer.webhooks {
         Some(webhooks) => webhooks.queue(&records[..published]).await,
         None => Publication::default(),
     };
     // The first record not published or queued, else an unreadable record.
-    let position = |sequence: &Option<String>| {
-        sequence
-            .as_ref()
-            .and_then(|f| records.iter().position(|r| &r.sequence_number == f))
-    };
-    let first_failed = [
-        position(&publication.failed_from),
-        position(&queued.failed_from),
-    ]
-    .into_iter()
-    .flatten()
-    .min()
-    .and_then(|i| records.get(i))
-    .map(|r| r.sequence_number.clone());
+    let first_failed = first_failed(&records, &[&publication, &queued]).map(str::to_string);
     let failed_from = match (&first_failed, &unread) {
         (Some(sequence), _) => Some(sequence.clone()),
         (None, Some(unread)) => match &unread.sequence_number {

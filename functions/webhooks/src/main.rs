@@ -41,10 +41,16 @@ async fn main() -> Result<(), Error> {
     let queue_url = required("WEBHOOK_QUEUE_URL")?;
     let dead_letter_url = required("WEBHOOK_DLQ_URL")?;
     let key_secret = required("WEBHOOK_KEY_SECRET_ID")?;
+    let defaults = RetryPolicy::default();
+    let seconds = |name, default: Duration| -> Result<Duration, Error> {
+        Ok(Duration::from_secs(number(name, default.as_secs())?.max(1)))
+    };
     let retry = RetryPolicy {
-        first: Duration::from_secs(number("SCIM_WEBHOOK_RETRY_FIRST_SECONDS", 30)?.max(1)),
-        max: Duration::from_secs(number("SCIM_WEBHOOK_RETRY_MAX_SECONDS", 3600)?.max(1)),
-        window: Duration::from_secs(number("SCIM_WEBHOOK_RETRY_HOURS", 24)? * 3600),
+        first: seconds("SCIM_WEBHOOK_RETRY_FIRST_SECONDS", defaults.first)?,
+        max: seconds("SCIM_WEBHOOK_RETRY_MAX_SECONDS", defaults.max)?,
+        window: Duration::from_secs(
+            number("SCIM_WEBHOOK_RETRY_HOURS", defaults.window.as_secs() / 3600)? * 3600,
+        ),
     };
     let cache = Duration::from_secs(number("SCIM_WEBHOOK_ENDPOINT_CACHE_SECONDS", 30)?);
     let retention_days = number("SCIM_EVENT_RETENTION_DAYS", 30)?.max(1);
@@ -76,8 +82,6 @@ async fn main() -> Result<(), Error> {
         retry,
         urls: UrlPolicy { allow_private },
         log_retention: retention_days * 86_400,
-        // The function's timeout (30 s) less a delivery's longest (10 s) and a margin.
-        budget: Duration::from_secs(15),
         set_issuer: SetIssuer {
             issuer: required("SCIM_SET_ISSUER")?,
             platform_schema_urn: std::env::var("SCIM_PLATFORM_SCHEMA_URN").unwrap_or_else(|_| {
@@ -86,7 +90,14 @@ async fn main() -> Result<(), Error> {
         },
     };
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handle(deliverer, &event.payload).await
+        // The invocation's time left, less a delivery's longest and a margin.
+        let left = Duration::from_millis(event.context.deadline).saturating_sub(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default(),
+        );
+        let budget = left.saturating_sub(scim_bus::sender::TIMEOUT + Duration::from_secs(2));
+        handle(deliverer, &event.payload, budget).await
     }))
     .await
 }
@@ -103,11 +114,11 @@ fn now() -> Now {
 
 /// Logs one `webhooks batch` line per invocation (`scim_edge::emf::WEBHOOKS_BATCH`); bodies,
 /// secrets and signatures never reach the log.
-async fn handle(deliverer: &Webhooks, event: &Value) -> Result<Value, Error> {
+async fn handle(deliverer: &Webhooks, event: &Value, budget: Duration) -> Result<Value, Error> {
     let (messages, unreadable) = messages_of(event);
     let now = now();
     let oldest = messages.iter().map(|m| m.sent_at).min();
-    let report = deliverer.deliver(messages, &now).await;
+    let report = deliverer.deliver(messages, &now, budget).await;
     let age = oldest.map_or(0, |sent| now.epoch.saturating_sub(sent));
     let failures: Vec<Value> = report
         .failed

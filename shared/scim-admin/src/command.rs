@@ -109,7 +109,8 @@ pub enum Command {
         #[serde(default)]
         tenant: Option<String>,
     },
-    /// The endpoint's current signing secret (and the previous one during a rotation).
+    /// The endpoint's current signing secret (and the previous one during a rotation). Logged
+    /// as a change: it discloses a secret.
     #[serde(rename = "webhooks.secret")]
     WebhooksSecret { endpoint: String },
     /// A new signing secret; deliveries carry a signature with the previous one too for
@@ -185,7 +186,6 @@ impl Command {
                 | Self::PlatformUser { .. }
                 | Self::PlatformUserProjects { .. }
                 | Self::WebhooksList { .. }
-                | Self::WebhooksSecret { .. }
                 | Self::WebhooksDeliveries { .. }
         )
     }

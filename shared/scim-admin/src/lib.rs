@@ -101,7 +101,7 @@ const DEFAULT_OVERLAP_HOURS: u64 = 24;
 
 /// A webhook endpoint with its signing secret (`webhooks.create`, `webhooks.rotate`,
 /// `webhooks.secret`).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Clone, Serialize, PartialEq)]
 pub struct EndpointWithSecret {
     pub endpoint: WebhookEndpoint,
     /// `whsec_...`: give it to the receiver's Standard Webhooks library.
@@ -109,6 +109,14 @@ pub struct EndpointWithSecret {
     /// During a rotation's overlap, the secret deliveries are also signed with.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous_secret: Option<String>,
+}
+
+impl std::fmt::Debug for EndpointWithSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointWithSecret")
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
 }
 
 /// What the webhook commands need: the key secrets are derived from, the queue replays go
@@ -396,6 +404,16 @@ impl Admin {
                     )));
                 }
                 let epoch = epoch_of(now)?;
+                // Rotating again during an overlap would drop the secret before last at once:
+                // only on purpose, with no overlap (a leaked secret).
+                if let Some(until) = endpoint.previous_secret_until.filter(|t| epoch < *t) {
+                    if hours > 0 {
+                        return Err(AdminError::InvalidArgument(format!(
+                            "the previous rotation's overlap lasts until epoch {until}; rotate \
+                             after it, or with overlap_hours 0 to replace both secrets now"
+                        )));
+                    }
+                }
                 endpoint.secret_generation += 1;
                 endpoint.previous_secret_until = (hours > 0).then_some(epoch + hours * 3600);
                 self.store
@@ -408,6 +426,9 @@ impl Admin {
                 to_json(with_secret(setup, endpoint, epoch))
             }
             Command::WebhooksDelete { endpoint } => {
+                if !scim_ops::webhooks::is_endpoint_id(&endpoint) {
+                    return Err(AdminError::WebhookNotFound(endpoint));
+                }
                 self.store
                     .delete_webhook(&endpoint)
                     .await

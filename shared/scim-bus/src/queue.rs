@@ -11,6 +11,26 @@ use scim_ops::events::publish::{BusError, EntryOutcome};
 use scim_ops::webhooks::{DeliveryQueue, EventRef, QueuedDelivery, QueuedMessage, WebhookQueue};
 use serde_json::Value;
 
+/// The message attributes of a queued delivery: the endpoint and the event it carries.
+const ENDPOINT: &str = "endpoint";
+const EVENT_ID: &str = "event_id";
+const EVENT_TYPE: &str = "event_type";
+const TENANT: &str = "tenant";
+const EVENT_TIME: &str = "event_time";
+/// On a dead-lettered delivery: why it was given up.
+const LAST_ERROR: &str = "last_error";
+
+/// The attributes of a delivery, by name.
+fn attributes(endpoint: &str, event: &EventRef) -> [(&'static str, String); 5] {
+    [
+        (ENDPOINT, endpoint.to_string()),
+        (EVENT_ID, event.id.clone()),
+        (EVENT_TYPE, event.kind.clone()),
+        (TENANT, event.tenant.clone()),
+        (EVENT_TIME, event.time.clone()),
+    ]
+}
+
 /// A FIFO queue and its dead-letter queue.
 #[derive(Debug, Clone)]
 pub struct SqsWebhookQueue {
@@ -45,18 +65,15 @@ impl SqsWebhookQueue {
     }
 
     fn entry(index: usize, d: &QueuedDelivery) -> Result<SendMessageBatchRequestEntry, BusError> {
-        SendMessageBatchRequestEntry::builder()
+        let mut entry = SendMessageBatchRequestEntry::builder()
             .id(index.to_string())
             .message_body(&d.body)
             .message_group_id(&d.group_id)
-            .message_deduplication_id(&d.dedup_id)
-            .message_attributes("endpoint", attribute(&d.endpoint_id)?)
-            .message_attributes("event_id", attribute(&d.event.id)?)
-            .message_attributes("event_type", attribute(&d.event.kind)?)
-            .message_attributes("tenant", attribute(&d.event.tenant)?)
-            .message_attributes("event_time", attribute(&d.event.time)?)
-            .build()
-            .map_err(|e| BusError(e.to_string()))
+            .message_deduplication_id(&d.dedup_id);
+        for (name, value) in attributes(&d.endpoint_id, &d.event) {
+            entry = entry.message_attributes(name, attribute(&value)?);
+        }
+        entry.build().map_err(|e| BusError(e.to_string()))
     }
 }
 
@@ -148,7 +165,8 @@ impl DeliveryQueue for SqsWebhookQueue {
         } else {
             reason
         };
-        self.client
+        let mut send = self
+            .client
             .send_message()
             .queue_url(url)
             .message_body(&message.body)
@@ -158,15 +176,11 @@ impl DeliveryQueue for SqsWebhookQueue {
                 &message.event.id,
                 Some(&message.message_id),
             ))
-            .message_attributes("endpoint", attribute(&message.endpoint_id)?)
-            .message_attributes("event_id", attribute(&message.event.id)?)
-            .message_attributes("event_type", attribute(&message.event.kind)?)
-            .message_attributes("tenant", attribute(&message.event.tenant)?)
-            .message_attributes("event_time", attribute(&message.event.time)?)
-            .message_attributes("last_error", attribute(&reason)?)
-            .send()
-            .await
-            .map_err(sqs_error)?;
+            .message_attributes(LAST_ERROR, attribute(&reason)?);
+        for (name, value) in attributes(&message.endpoint_id, &message.event) {
+            send = send.message_attributes(name, attribute(&value)?);
+        }
+        send.send().await.map_err(sqs_error)?;
         Ok(())
     }
 }
@@ -200,12 +214,12 @@ pub fn messages_of(event: &Value) -> (Vec<QueuedMessage>, Vec<String>) {
                 receipt_handle: text("receiptHandle")?.to_string(),
                 group_id: attr("MessageGroupId")?.to_string(),
                 sent_at: attr("SentTimestamp")?.parse::<u64>().ok()? / 1000,
-                endpoint_id: string_attribute(record, "endpoint")?.to_string(),
+                endpoint_id: string_attribute(record, ENDPOINT)?.to_string(),
                 event: EventRef {
-                    id: string_attribute(record, "event_id")?.to_string(),
-                    kind: string_attribute(record, "event_type")?.to_string(),
-                    tenant: string_attribute(record, "tenant")?.to_string(),
-                    time: string_attribute(record, "event_time")?.to_string(),
+                    id: string_attribute(record, EVENT_ID)?.to_string(),
+                    kind: string_attribute(record, EVENT_TYPE)?.to_string(),
+                    tenant: string_attribute(record, TENANT)?.to_string(),
+                    time: string_attribute(record, EVENT_TIME)?.to_string(),
                 },
                 body: text("body")?.to_string(),
             })

@@ -80,14 +80,17 @@ impl HttpSender {
     }
 }
 
-/// An error's text with its causes ("error sending request: ... : connection refused").
-fn describe(error: &reqwest::Error) -> String {
+/// An error's text with its causes ("error sending request: ... : connection refused"),
+/// without the URL (it may carry a token of the receiver's; the text reaches the logs, the
+/// delivery log and the dead-letter queue).
+fn describe(error: reqwest::Error) -> String {
+    let error = error.without_url();
     let mut text = if error.is_timeout() {
         "timed out".to_string()
     } else {
         error.to_string()
     };
-    let mut source = std::error::Error::source(error);
+    let mut source = std::error::Error::source(&error);
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());
@@ -109,7 +112,7 @@ impl WebhookSender for HttpSender {
         }
         match request.send().await {
             Ok(response) => Ok(response.status().as_u16()),
-            Err(e) => Err(describe(&e)),
+            Err(e) => Err(describe(e)),
         }
     }
 }

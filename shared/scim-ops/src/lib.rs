@@ -36,6 +36,13 @@ pub use operation::{
 pub use write::Precondition;
 
 use scim_core::schema::Schemas;
+
+/// An RFC 3339 time as epoch seconds (`None` when unreadable or before 1970).
+pub(crate) fn time_epoch(text: &str) -> Option<u64> {
+    scim_core::datetime::parse(text)
+        .ok()
+        .and_then(|t| u64::try_from(t.unix_timestamp()).ok())
+}
 use scim_core::{ProjectRole, ScimError};
 
 /// The operations core over a store `S` (the DynamoDB adapter in the functions, the in-memory

@@ -461,3 +461,29 @@ async fn an_empty_range_replays_nothing() {
     assert_eq!(out, Replay::default());
     assert!(bus.puts().is_empty());
 }
+
+#[test]
+fn retries_start_from_the_first_record_either_consumer_failed_on() {
+    use scim_ops::events::publish::{first_failed, sent_prefix, Publication};
+    let records = records(&[1, 1, 1, 1]);
+    let ok = Publication::default();
+    let bus = Publication {
+        failed_from: Some("seq2".into()),
+        ..Publication::default()
+    };
+    let queue = Publication {
+        failed_from: Some("seq1".into()),
+        ..Publication::default()
+    };
+    assert_eq!(sent_prefix(&records, &ok), 4);
+    assert_eq!(sent_prefix(&records, &bus), 2);
+    assert_eq!(first_failed(&records, &[&ok, &ok]), None);
+    assert_eq!(first_failed(&records, &[&bus, &ok]), Some("seq2"));
+    assert_eq!(first_failed(&records, &[&bus, &queue]), Some("seq1"));
+    // A failure naming no record of the batch retries it from its first record.
+    let unknown = Publication {
+        failed_from: Some("elsewhere".into()),
+        ..Publication::default()
+    };
+    assert_eq!(first_failed(&records, &[&unknown]), Some("seq0"));
+}

@@ -232,6 +232,7 @@ fn a_redelivered_record_dedups_and_a_replay_does_not() {
 #[tokio::test]
 async fn sends_hold_at_most_ten_messages_and_a_refusal_names_its_record() {
     let hook = endpoint(1, None, &[]);
+    // 25 users, one event each: 10, 10, then the send with e17 refused.
     let records: Vec<RecordEvents> = (0..25)
         .map(|i| {
             record(
@@ -240,7 +241,7 @@ async fn sends_hold_at_most_ten_messages_and_a_refusal_names_its_record() {
                     &format!("e{i}.0"),
                     "acme",
                     EventType::UserCreated,
-                    user("u"),
+                    user(&format!("u{i}")),
                 )],
             )
         })
@@ -260,6 +261,68 @@ async fn sends_hold_at_most_ten_messages_and_a_refusal_names_its_record() {
     assert_eq!(out.published, 19);
     assert_eq!(sends.len(), 4);
     assert!(!queue.sent().iter().any(|m| m.event.id == "e20.0"));
+}
+
+#[tokio::test]
+async fn a_groups_messages_reach_the_queue_in_order_even_when_one_is_refused() {
+    let hook = endpoint(1, None, &[]);
+    // One user's three changes and another user's one, in that order.
+    let records = vec![
+        record(
+            "s1",
+            vec![event("a.0", "acme", EventType::UserCreated, user("u1"))],
+        ),
+        record(
+            "s2",
+            vec![event("b.0", "acme", EventType::UserUpdated, user("u1"))],
+        ),
+        record(
+            "s3",
+            vec![event("c.0", "acme", EventType::UserCreated, user("u2"))],
+        ),
+        record(
+            "s4",
+            vec![event("d.0", "acme", EventType::UserDeactivated, user("u1"))],
+        ),
+    ];
+    let queue = FakeQueue {
+        refuse: Some("b.0".into()),
+        ..FakeQueue::default()
+    };
+    let out = enqueue(&queue, &[hook], &records, None, NO_PAUSE)
+        .await
+        .unwrap();
+    let sends: Vec<Vec<String>> = queue
+        .sends
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|s| s.iter().map(|m| m.event.id.clone()).collect())
+        .collect();
+    // One message of u1 per send; b.0 refused three times; d.0 (u1, after b) never sent.
+    assert_eq!(
+        sends,
+        vec![
+            vec!["a.0".to_string(), "c.0".to_string()],
+            vec!["b.0".to_string()],
+            vec!["b.0".to_string()],
+            vec!["b.0".to_string()],
+        ]
+    );
+    assert_eq!(out.failed_from.as_deref(), Some("s2"));
+    // Accepted later, the order holds: a, then b, then d.
+    let queue = FakeQueue::default();
+    enqueue(&queue, &[endpoint(1, None, &[])], &records, None, NO_PAUSE)
+        .await
+        .unwrap();
+    let u1: Vec<String> = queue
+        .sent()
+        .iter()
+        .filter(|m| m.group_id.ends_with(":u1"))
+        .map(|m| m.event.id.clone())
+        .collect();
+    assert_eq!(u1, ["a.0", "b.0", "d.0"]);
+    assert_eq!(queue.sends.lock().unwrap().len(), 3);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -390,6 +453,7 @@ fn key() -> WebhookKey {
 }
 
 const NOW: u64 = 1_780_000_000;
+const MINUTE: Duration = Duration::from_secs(60);
 
 fn now() -> Now {
     Now {
@@ -427,7 +491,6 @@ fn deliverer(directory: &Directory, sender: Sender) -> TestDeliverer<'_> {
         retry: RetryPolicy::default(),
         urls: UrlPolicy::default(),
         log_retention: 86_400,
-        budget: Duration::from_secs(60),
         set_issuer: SetIssuer {
             issuer: "https://scim.example.com/scim/v2".into(),
             platform_schema_urn: "urn:ietf:params:scim:schemas:extension:platform:2.0:User".into(),
@@ -451,7 +514,9 @@ async fn a_delivery_is_posted_with_a_signature_the_endpoint_secret_verifies() {
         ..Directory::default()
     };
     let d = deliverer(&directory, Sender::new(|_, _| Ok(204)));
-    let report = d.deliver(vec![message(1, &hook, "u1", NOW)], &now()).await;
+    let report = d
+        .deliver(vec![message(1, &hook, "u1", NOW)], &now(), MINUTE)
+        .await;
 
     assert_eq!((report.delivered, report.failed.len()), (1, 0));
     let posts = d.sender.posts.lock().unwrap().clone();
@@ -479,7 +544,9 @@ async fn a_failed_delivery_is_hidden_for_a_doubling_backoff_and_reported_failed(
     };
     let d = deliverer(&directory, Sender::new(|_, _| Ok(500)));
     for (attempt, seconds) in [(1, 30), (2, 60), (3, 120)] {
-        let report = d.deliver(vec![message(1, &hook, "u1", NOW)], &now()).await;
+        let report = d
+            .deliver(vec![message(1, &hook, "u1", NOW)], &now(), MINUTE)
+            .await;
         assert_eq!(report.failed, vec!["m1".to_string()], "attempt {attempt}");
         assert_eq!(report.retried, 1);
         assert_eq!(report.last_error.as_deref(), Some("HTTP 500"));
@@ -512,7 +579,7 @@ async fn after_a_failure_the_rest_of_its_group_waits_and_other_groups_go_on() {
         message(3, &hook, "u2", NOW),
         message(4, &hook, "u1", NOW),
     ];
-    let report = d.deliver(batch, &now()).await;
+    let report = d.deliver(batch, &now(), MINUTE).await;
 
     // m1 failed; m2 and m4 (same user) were not tried; m3 (another user) went out.
     assert_eq!(report.failed, vec!["m1", "m2", "m4"]);
@@ -535,14 +602,13 @@ async fn a_batch_past_its_time_budget_hands_the_rest_back_untried() {
         endpoints: vec![hook.clone()],
         ..Directory::default()
     };
-    let mut d = deliverer(&directory, Sender::new(|_, _| Ok(200)));
-    d.budget = Duration::ZERO;
+    let d = deliverer(&directory, Sender::new(|_, _| Ok(200)));
     let batch = vec![
         message(1, &hook, "u1", NOW),
         message(2, &hook, "u1", NOW),
         message(3, &hook, "u2", NOW),
     ];
-    let report = d.deliver(batch, &now()).await;
+    let report = d.deliver(batch, &now(), Duration::ZERO).await;
     // Each group still makes progress: its first delivery goes out.
     assert_eq!((report.delivered, report.held), (2, 1));
     assert_eq!(report.failed, vec!["m2"]);
@@ -570,6 +636,7 @@ async fn a_delivery_failing_past_the_retry_window_goes_to_the_dead_letter_queue(
                 message(2, &hook, "u1", queued_a_day_ago),
             ],
             &now(),
+            MINUTE,
         )
         .await;
 
@@ -595,7 +662,9 @@ async fn a_deleted_endpoint_s_deliveries_are_dropped_without_a_request() {
     let hook = endpoint(1, None, &[]);
     let directory = Directory::default();
     let d = deliverer(&directory, Sender::new(|_, _| Ok(200)));
-    let report = d.deliver(vec![message(1, &hook, "u1", NOW)], &now()).await;
+    let report = d
+        .deliver(vec![message(1, &hook, "u1", NOW)], &now(), MINUTE)
+        .await;
     assert_eq!((report.dropped, report.failed.len()), (1, 0));
     assert!(d.sender.bodies().is_empty());
 }
@@ -610,7 +679,8 @@ async fn during_a_rotation_deliveries_carry_both_signatures() {
         ..Directory::default()
     };
     let d = deliverer(&directory, Sender::new(|_, _| Ok(200)));
-    d.deliver(vec![message(1, &hook, "u1", NOW)], &now()).await;
+    d.deliver(vec![message(1, &hook, "u1", NOW)], &now(), MINUTE)
+        .await;
     let posts = d.sender.posts.lock().unwrap().clone();
     let signatures = header(&posts[0].1, "webhook-signature");
     let body = &posts[0].2;
@@ -636,7 +706,7 @@ async fn a_set_endpoint_receives_a_security_event_token_signed_both_ways() {
     .unwrap();
     let mut m = message(9, &hook, "u1", NOW);
     m.body = queued.body;
-    let report = d.deliver(vec![m], &now()).await;
+    let report = d.deliver(vec![m], &now(), MINUTE).await;
     assert_eq!(report.delivered, 1, "202 is a success: {report:?}");
 
     let posts = d.sender.posts.lock().unwrap().clone();
@@ -672,7 +742,9 @@ async fn an_endpoint_url_the_policy_refuses_is_never_requested() {
         ..Directory::default()
     };
     let d = deliverer(&directory, Sender::new(|_, _| Ok(200)));
-    let report = d.deliver(vec![message(1, &hook, "u1", NOW)], &now()).await;
+    let report = d
+        .deliver(vec![message(1, &hook, "u1", NOW)], &now(), MINUTE)
+        .await;
     assert!(d.sender.bodies().is_empty());
     assert_eq!(report.failed, vec!["m1"]);
     assert!(report.last_error.unwrap().contains("endpoint URL refused"));

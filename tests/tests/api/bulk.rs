@@ -97,7 +97,8 @@ fn an_operation_referring_to_a_later_one_waits_for_it() {
         ])),
     );
     assert_eq!(r.status, 200, "{}", r.raw);
-    // Processing order: the user, then what waited on it.
+    // Processing order: the user and the PATCH after it (its reference resolves in the same
+    // pass), then the group that waited.
     let ops = r.body["Operations"].as_array().unwrap();
     let order: Vec<(&str, &str)> = ops
         .iter()
@@ -105,13 +106,19 @@ fn an_operation_referring_to_a_later_one_waits_for_it() {
         .collect();
     assert_eq!(
         order,
-        [("POST", "201"), ("POST", "201"), ("PATCH", "200")],
+        [("POST", "201"), ("PATCH", "200"), ("POST", "201")],
         "{}",
         r.raw
     );
     assert_eq!(ops[0]["bulkId"], "u");
+    assert_eq!(ops[2]["bulkId"], "g");
     let uid = id_of(&ops[0]["location"]);
-    assert_eq!(ops[2]["location"], ops[0]["location"]);
+    assert_eq!(ops[1]["location"], ops[0]["location"]);
+    let gid = id_of(&ops[2]["location"]);
+    assert_eq!(
+        c.get(&format!("/Groups/{gid}")).body["members"][0]["value"],
+        uid.as_str()
+    );
     assert_eq!(c.get(&format!("/Users/{uid}")).body["active"], false);
 }
 

@@ -357,8 +357,38 @@ fn bad_webhook_commands_are_refused_with_their_codes() {
         json!({"command": "webhooks.deliveries", "endpoint": "../../etc"}),
         "webhook_not_found",
     );
+    refused(
+        json!({"command": "webhooks.delete", "endpoint": "WEBHOOKS"}),
+        "webhook_not_found",
+    );
+    refused(
+        json!({"command": "webhooks.secret", "endpoint": "wh_0123456789abcdef0123456789abcdef"}),
+        "webhook_not_found",
+    );
+    let message = refused(
+        json!({"command": "webhooks.create", "url": "https://hooks.example.com/", "format": "xml"}),
+        "invalid_argument",
+    );
+    assert!(message.contains("format"), "{message}");
     // A tenant's endpoint cannot be made to replay another tenant's events.
     let hook = Hook::for_tenant(&c.tenant, &[]);
+    // An overlap is at most a week, and a second rotation during one needs overlap_hours 0.
+    refused(
+        json!({"command": "webhooks.rotate", "endpoint": hook.id, "overlap_hours": 169}),
+        "invalid_argument",
+    );
+    let first = admin_lambda(&json!({"command": "webhooks.rotate", "endpoint": hook.id}));
+    assert_eq!(first["ok"], true, "{first}");
+    let message = refused(
+        json!({"command": "webhooks.rotate", "endpoint": hook.id}),
+        "invalid_argument",
+    );
+    assert!(message.contains("overlap"), "{message}");
+    let now = admin_lambda(
+        &json!({"command": "webhooks.rotate", "endpoint": hook.id, "overlap_hours": 0}),
+    );
+    assert_eq!(now["result"]["endpoint"]["secret_generation"], 3, "{now}");
+    assert!(now["result"].get("previous_secret").is_none(), "{now}");
     refused(
         json!({"command": "events.replay", "tenant": other.tenant, "webhook": hook.id}),
         "invalid_argument",
@@ -417,7 +447,8 @@ fn a_set_endpoint_receives_rfc_9967_security_event_tokens_a_receiver_verifies() 
         assert_eq!(claims["sub_id"]["uri"], format!("/Users/{id}"));
         assert_eq!(claims["iss"], integration_tests::base_url().as_str());
         assert_eq!(claims["tenant"], integration_tests::tenant_id(&c.tenant));
-        assert_eq!(claims["event"]["id"], claims["jti"]);
+        assert_eq!(claims["provisioning_event"]["id"], claims["jti"]);
+        assert!(claims["toe"].as_u64() <= claims["iat"].as_u64(), "{claims}");
     }
     let created = &deliveries[0]["body"]["events"][scim("prov:create:notice")];
     assert_eq!(created["version"], "W/\"1\"", "{created}");

@@ -144,6 +144,33 @@ pub async fn publish<B: EventBus>(
     Ok(send_in_order(&BusSink(bus), records, &entries, limits, retry).await)
 }
 
+/// How many of `records`, from the first, `publication` sent every event of: all of them, or
+/// those before the record it failed on (none, should it name a record not in `records`).
+pub fn sent_prefix(records: &[RecordEvents], publication: &Publication) -> usize {
+    match &publication.failed_from {
+        None => records.len(),
+        Some(failed) => records
+            .iter()
+            .position(|r| &r.sequence_number == failed)
+            .unwrap_or(0),
+    }
+}
+
+/// The first record, in `records`' order, that any of `publications` failed on: where Lambda
+/// must retry from when one consumer (the bus) and another (the webhook queue) each stopped.
+pub fn first_failed<'a>(
+    records: &'a [RecordEvents],
+    publications: &[&Publication],
+) -> Option<&'a str> {
+    publications
+        .iter()
+        .filter(|p| p.failed_from.is_some())
+        .map(|p| sent_prefix(records, p))
+        .min()
+        .and_then(|i| records.get(i))
+        .map(|r| r.sequence_number.as_str())
+}
+
 /// An entry of an ordered, batched send: a bus entry, a queued webhook delivery.
 pub trait Outgoing: Clone + Send + Sync {
     /// Its size as the receiving service counts it against [`Limits::bytes`].
@@ -227,7 +254,7 @@ fn batches<E: Outgoing>(entries: &[(usize, E)], limits: Limits) -> Vec<&[(usize,
 
 /// Sends one batch, then its refused entries again, up to `retry.attempts` puts; returns the
 /// entries still refused.
-async fn put_with_retries<'a, E: Outgoing, S: Sink<E>>(
+pub(crate) async fn put_with_retries<'a, E: Outgoing, S: Sink<E>>(
     sink: &S,
     batch: &'a [(usize, E)],
     retry: Retry,

@@ -17,8 +17,9 @@
 //! - **The delivery log** records every attempt: status, attempts, the last HTTP status and
 //!   error ([`DeliveryLog`]).
 //! - **A deleted endpoint's** messages are dropped without a request.
-//! - **Time.** A group starts no further delivery once the batch has run for
-//!   [`Deliverer::budget`]; the rest are handed back like held ones.
+//! - **Time.** A group starts no further delivery once the batch has used its time budget
+//!   (the invocation's time left less a delivery's longest); the rest are handed back like
+//!   held ones.
 
 use std::future::Future;
 use std::time::Duration;
@@ -201,9 +202,6 @@ pub struct Deliverer<D, S, L, Q> {
     pub urls: UrlPolicy,
     /// How long the delivery log keeps a delivery (seconds).
     pub log_retention: u64,
-    /// No delivery starts after a batch has run this long: the rest are handed back, so a
-    /// group of slow endpoints cannot run the function past its timeout.
-    pub budget: Duration,
     /// The issuer of the Security Event Tokens sent to `set` endpoints.
     pub set_issuer: SetIssuer,
 }
@@ -227,8 +225,15 @@ where
     L: DeliveryLog,
     Q: DeliveryQueue,
 {
-    /// Delivers a batch (see the module's documentation).
-    pub async fn deliver(&self, messages: Vec<QueuedMessage>, now: &Now) -> BatchReport {
+    /// Delivers a batch (see the module's documentation); no delivery starts once the batch has
+    /// run for `budget` (the invocation's time left, less a delivery's longest): the rest are
+    /// handed back, so slow endpoints cannot run the function past its timeout.
+    pub async fn deliver(
+        &self,
+        messages: Vec<QueuedMessage>,
+        now: &Now,
+        budget: Duration,
+    ) -> BatchReport {
         let mut groups: Vec<Vec<QueuedMessage>> = Vec::new();
         for message in messages {
             let same = |g: &&mut Vec<QueuedMessage>| {
@@ -239,7 +244,12 @@ where
                 None => groups.push(vec![message]),
             }
         }
-        let results = join_all(groups.iter().map(|group| self.deliver_group(group, now))).await;
+        let results = join_all(
+            groups
+                .iter()
+                .map(|group| self.deliver_group(group, now, budget)),
+        )
+        .await;
         let mut report = BatchReport::default();
         let mut hide = Vec::new();
         for (group, outcomes) in groups.iter().zip(results) {
@@ -279,11 +289,16 @@ where
 
     /// Delivers a group's messages in order, stopping at the first that must be retried; the
     /// outcomes of the messages tried, in order.
-    async fn deliver_group(&self, group: &[QueuedMessage], now: &Now) -> Vec<Outcome> {
+    async fn deliver_group(
+        &self,
+        group: &[QueuedMessage],
+        now: &Now,
+        budget: Duration,
+    ) -> Vec<Outcome> {
         let started = std::time::Instant::now();
         let mut out = Vec::new();
         for message in group {
-            if !out.is_empty() && started.elapsed() >= self.budget {
+            if !out.is_empty() && started.elapsed() >= budget {
                 break;
             }
             let outcome = self.deliver_one(message, now).await;

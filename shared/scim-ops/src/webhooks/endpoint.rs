@@ -183,6 +183,7 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && c == 0)
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
         || (a == 198 && (18..20).contains(&b))
         || a >= 240)
 }
@@ -192,11 +193,19 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return is_public_v4(v4);
     }
     let segments = ip.segments();
+    let v4_of = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
     // NAT64 (64:ff9b::/96) reaches the IPv4 address in its last 32 bits.
     if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let [.., hi, lo] = segments;
-        let v4 = Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
-        return is_public_v4(v4);
+        return is_public_v4(v4_of(segments[6], segments[7]));
+    }
+    // 6to4 (2002::/16) carries an IPv4 address in bits 16-47.
+    if segments[0] == 0x2002 {
+        return is_public_v4(v4_of(segments[1], segments[2]));
+    }
+    // Teredo (2001::/32) and local-use NAT64 (64:ff9b:1::/48) tunnel to addresses that cannot
+    // be told from here: refused.
+    if (segments[0] == 0x2001 && segments[1] == 0) || segments[..3] == [0x64, 0xff9b, 1] {
+        return false;
     }
     !(ip.is_unspecified()
         || ip.is_loopback()
@@ -244,6 +253,9 @@ mod tests {
             "https://[fe80::1]/",
             "https://[::ffff:127.0.0.1]/",
             "https://[64:ff9b::a9fe:a9fe]/",
+            "https://[2002:a00:1::1]/",  // 6to4 of 10.0.0.1
+            "https://[2001:0:4136::1]/", // Teredo
+            "https://[64:ff9b:1::808:808]/",
             "https://2130706433/", // 127.0.0.1 as one number
             "https://0x7f.1/",
         ] {

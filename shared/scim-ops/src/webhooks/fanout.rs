@@ -8,10 +8,16 @@
 //! - **No duplicates from a redelivered stream record.** The deduplication id is a hash of the
 //!   endpoint and the event id; the queue drops a repeat within its five-minute window.
 //!   (A replay adds its own nonce, so a replay is always delivered.)
+//! - **Order on the way in.** A send holds at most one message of a group, and a group's next
+//!   message is sent only once the previous one was accepted: a refused message that is sent
+//!   again can never land behind a later one of its group (a FIFO queue keeps the order of
+//!   arrival). Messages of other groups fill the sends.
 //! - **Limits.** At most [`MAX_MESSAGES_PER_SEND`] messages and [`MAX_SEND_BYTES`] bytes a
-//!   send; refused messages are sent again, and the first record with a message still refused
-//!   is reported, as for the bus ([`crate::events::publish`]).
+//!   send; refused messages are sent again, and the first record with a message not accepted
+//!   is reported, as for the bus ([`crate::events::publish`]); what was accepted after it is
+//!   sent again by Lambda's retry and dropped by the queue's deduplication.
 
+use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -21,8 +27,8 @@ use sha2::{Digest, Sha256};
 use super::endpoint::WebhookEndpoint;
 use crate::events::log::ReplaySink;
 use crate::events::publish::{
-    send_in_order, BusError, EntryOutcome, Limits, Outgoing, Publication, PublishError,
-    RecordEvents, Retry, Sink,
+    put_with_retries, BusError, EntryOutcome, Outgoing, Publication, PublishError, RecordEvents,
+    Retry, Sink,
 };
 use crate::events::{ProvisioningEvent, Subject};
 use crate::StoreError;
@@ -186,11 +192,53 @@ pub async fn enqueue<Q: WebhookQueue>(
             }
         }
     }
-    let limits = Limits {
-        entries: MAX_MESSAGES_PER_SEND,
-        bytes: MAX_SEND_BYTES,
-    };
-    Ok(send_in_order(&QueueSink(queue), records, &entries, limits, retry).await)
+    Ok(send_by_group(&QueueSink(queue), records, entries, retry).await)
+}
+
+/// Sends `entries` in sends of at most one message per group (see the module's documentation).
+async fn send_by_group<Q: WebhookQueue>(
+    sink: &QueueSink<'_, Q>,
+    records: &[RecordEvents],
+    entries: Vec<(usize, QueuedDelivery)>,
+    retry: Retry,
+) -> Publication {
+    let mut out = Publication::default();
+    let mut pending = entries;
+    while !pending.is_empty() {
+        let mut send: Vec<(usize, QueuedDelivery)> = Vec::new();
+        let mut later = Vec::new();
+        let mut groups: HashSet<String> = HashSet::new();
+        let mut bytes = 0;
+        let mut full = false;
+        for entry in pending {
+            let size = entry.1.size();
+            full = full
+                || send.len() == MAX_MESSAGES_PER_SEND
+                || (!send.is_empty() && bytes + size > MAX_SEND_BYTES);
+            // A group already in this send, or one of whose messages waits: this one waits too.
+            if full || !groups.insert(entry.1.group_id.clone()) {
+                later.push(entry);
+                continue;
+            }
+            bytes += size;
+            send.push(entry);
+        }
+        let refused = put_with_retries(sink, &send, retry, &mut out).await;
+        if !refused.is_empty() {
+            let first = refused
+                .iter()
+                .map(|(index, _)| *index)
+                .chain(later.iter().map(|(index, _)| *index))
+                .min();
+            out.failed = refused.len();
+            out.failed_from = first
+                .and_then(|i| records.get(i))
+                .map(|r| r.sequence_number.clone());
+            return out;
+        }
+        pending = later;
+    }
+    out
 }
 
 /// A replay to one endpoint (`events.replay` with a webhook): its deliveries are queued again

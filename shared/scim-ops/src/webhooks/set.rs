@@ -5,11 +5,16 @@
 //! ## The token
 //! A JWS compact serialisation, `HS256` with the endpoint's signing secret (the 32 bytes behind
 //! its `whsec_`), header `{"alg": "HS256", "typ": "secevent+jwt", "kid": "<endpoint>.<generation>"}`.
-//! Claims: `iss` (the deployment), `iat`, `jti` (the event id: stable across redeliveries and
-//! replays), `aud` (the endpoint URL), `txn` (the committed change: events of one change share
-//! it), `sub_id` (RFC 9493 `scim` format: the resource's relative `uri`, `/Users/<id>` or
-//! `/Groups/<id>`), `events` (the SCIM event URIs below), `tenant`, and `event` (the event in
+//! Claims: `iss` (the deployment), `iat` (this delivery), `toe` (when the change was made),
+//! `jti` (the event id: stable across redeliveries and replays), `aud` (the endpoint URL),
+//! `txn` (the committed change: events of one change share it), `sub_id` (RFC 9493 `scim`
+//! format: the resource's relative `uri`, `/Users/<id>` or `/Groups/<id>`), `events` (the SCIM
+//! event URIs below), and two private claims: `tenant`, and `provisioning_event` (the event in
 //! this service's own schema, for a consumer that wants the platform-facing state as well).
+//!
+//! The token is signed with the current secret only (a JWS compact serialisation holds one
+//! signature); its `kid` names the generation, so during a rotation's overlap a receiver picks
+//! the secret by `kid` (`webhooks secret` shows both).
 //!
 //! ## The mapping
 //! | event | SET events (`urn:ietf:params:scim:event:` ...) | subject |
@@ -130,16 +135,19 @@ pub fn claims(
         .id
         .rsplit_once('.')
         .map_or(event.id.as_str(), |(change, _)| change);
+    // The change's time, as epoch seconds (RFC 8417 `toe`); the item's stamp is always RFC 3339.
+    let toe = crate::time_epoch(&event.time).unwrap_or(issued_at);
     json!({
         "iss": issuer.issuer,
         "iat": issued_at,
+        "toe": toe,
         "jti": event.id,
         "aud": audience,
         "txn": txn,
         "sub_id": {"format": "scim", "uri": uri},
         "events": events,
         "tenant": event.tenant,
-        "event": event,
+        "provisioning_event": event,
     })
 }
 
@@ -219,7 +227,8 @@ mod tests {
             c["events"],
             json!({"urn:ietf:params:scim:event:prov:deactivate": {}})
         );
-        assert_eq!(c["event"]["type"], "user.deactivated");
+        assert_eq!(c["provisioning_event"]["type"], "user.deactivated");
+        assert_eq!(c["toe"], 1_796_457_600u64, "2026-12-05T08:00:00Z");
     }
 
     #[test]
