@@ -8,9 +8,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::bus::CATCH_UP;
 use crate::names::unique;
 use crate::platform::admin_json;
+
+/// How long a hook waits for its deliveries. Usually seconds; but deliveries come from the
+/// events function, which reads the table's stream behind every other test's writes (the
+/// 6,000-member scale test's among them: it waits up to 30 minutes for its own events), so a
+/// hook that starts late in the run waits for that backlog first.
+pub const CATCH_UP: Duration = Duration::from_secs(1500);
 
 /// One endpoint on the local receiver.
 pub struct Hook {

@@ -346,7 +346,8 @@ fn every_metric_the_dashboard_and_alarms_use_is_emitted_with_its_dimensions() {
     let event_batches = wait_for_lines(1, 60, |l| {
         l["message"] == "events batch" && l["events_published"].as_u64() > Some(0)
     });
-    let webhook_batches = wait_for_lines(1, 60, |l| {
+    // Behind the stream's backlog when the run is busy (tests/src/webhooks.rs CATCH_UP).
+    let webhook_batches = wait_for_lines(1, 900, |l| {
         l["message"] == "webhooks batch" && l["deliveries_succeeded"].as_u64() > Some(0)
     });
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use integration_tests::{
     add_members_body, admin, admin_json, admin_lambda, fixture, patch_body, random_guid, unique,
-    Client, EventTap, Hook,
+    Client, Hook,
 };
 use serde_json::{json, Value};
 
@@ -237,7 +237,7 @@ fn an_endpoint_answering_500_gets_every_event_afterwards_in_order_per_resource()
 }
 
 #[test]
-fn a_replay_to_a_webhook_delivers_the_same_ids_again_and_the_bus_nothing() {
+fn a_replay_to_a_webhook_delivers_the_same_ids_again() {
     let c = Client::new_tenant("hooks-replay");
     let hook = Hook::for_tenant(&c.tenant, &[]);
     let id = c
@@ -247,8 +247,6 @@ fn a_replay_to_a_webhook_delivers_the_same_ids_again_and_the_bus_nothing() {
     assert_eq!(c.patch(&format!("/Users/{id}"), &off).status, 200);
     let original = hook.wait_for(2);
     assert_eq!(types(&original), ["user.created", "user.deactivated"]);
-    // The bus had them before the queue did; a rule made now sees only what comes next.
-    let mut tap = EventTap::for_tenant(&integration_tests::tenant_id(&c.tenant));
 
     let replayed = admin_json(&[
         "events",
@@ -272,8 +270,6 @@ fn a_replay_to_a_webhook_delivers_the_same_ids_again_and_the_bus_nothing() {
     }));
     assert_eq!(answer["ok"], true, "{answer}");
     assert_eq!(hook.wait_for(6).len(), 6);
-    // A replay to a webhook sends nothing to the bus.
-    assert!(tap.settle(Duration::from_secs(2)).is_empty());
 }
 
 #[test]
