@@ -15,7 +15,7 @@ use crate::platform::admin_json;
 /// events function, which reads the table's stream behind every other test's writes (the
 /// 6,000-member scale test's among them: it waits up to 30 minutes for its own events), so a
 /// hook that starts late in the run waits for that backlog first.
-pub const CATCH_UP: Duration = Duration::from_secs(1500);
+pub const CATCH_UP: Duration = Duration::from_secs(1800);
 
 /// One endpoint on the local receiver.
 pub struct Hook {
