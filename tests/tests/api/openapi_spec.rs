@@ -155,7 +155,7 @@ fn every_route_of_the_code_the_template_and_the_local_router_is_described() {
         .filter_map(|l| l.split('"').next())
         .map(str::to_string)
         .collect();
-    assert_eq!(table.len(), 12, "ROUTES paths: {table:?}");
+    assert_eq!(table.len(), 13, "ROUTES paths: {table:?}");
     expected.extend(table);
 
     // template.yaml: every `Path: /scim/v2/...` of the HTTP API (not `$default`).
