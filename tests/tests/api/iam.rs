@@ -293,7 +293,12 @@ fn each_scim_function_has_the_reserved_concurrency_the_parameter_sets_unreserved
         ),
         "the condition: reserved unless the parameter is -1"
     );
-    for function in ["UsersFunction", "GroupsFunction", "DiscoveryFunction"] {
+    for function in [
+        "UsersFunction",
+        "GroupsFunction",
+        "BulkFunction",
+        "DiscoveryFunction",
+    ] {
         let properties = resource_properties(&template, function);
         let reserved = properties
             .get("ReservedConcurrentExecutions")
