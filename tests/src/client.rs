@@ -169,6 +169,18 @@ impl Client {
         self.with_retries(MAX_RETRIES)
     }
 
+    /// This client (same tenant and token) at the SCIM 1.1 door, `/scim/v1`.
+    pub fn v1(&self) -> Self {
+        let base = match self.base.strip_suffix("/v2") {
+            Some(root) => format!("{root}/v1"),
+            None => panic!("the base URL {} does not end in /v2", self.base),
+        };
+        Self {
+            base,
+            ..self.clone()
+        }
+    }
+
     fn with_retries(&self, retries: u32) -> Self {
         Self {
             retries,

@@ -15,6 +15,7 @@ pub mod list;
 pub mod patch;
 pub mod roles;
 pub mod schema;
+pub mod scim11;
 pub mod text;
 
 pub use error::{ScimError, ScimType};

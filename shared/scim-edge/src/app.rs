@@ -13,7 +13,7 @@ use scim_store::Store;
 
 use crate::config::Config;
 use crate::http::{Method, Request, Response};
-use crate::routes::{Family, Route};
+use crate::routes::{Family, Route, Target, Version};
 
 /// Everything a request may use, built once per cold start.
 #[derive(Debug)]
@@ -80,13 +80,17 @@ impl App {
         let calls_before = self.store().calls();
         let capacity_before = self.store().consumed_capacity();
         let mut marks = CallMarks::default();
-        let route = Route::parse(&request.path);
+        let route = Target::parse(&request.path);
         let outcome = self
             .dispatch(family, route.as_ref(), &request, &mut marks)
             .await;
         let (mut response, principal) = match outcome {
             Ok((response, principal)) => (response, principal),
-            Err((err, principal)) => (Response::error(&err), principal),
+            // Under `/scim/v1`, every refusal (an unknown path included) is in 1.1's form.
+            Err((err, principal)) => match Version::of_path(&request.path) {
+                Some((Version::V1, _)) => (crate::scim1::error(&err), principal),
+                _ => (Response::error(&err), principal),
+            },
         };
         if response.status == 405 {
             if let Ok(route) = route.as_ref() {
@@ -134,12 +138,12 @@ impl App {
             tenant = principal.as_ref().map(|p| p.tenant.as_str()),
             token_prefix,
             method = ?request.method,
-            route = route.as_ref().map(Route::name).unwrap_or("unknown"),
+            route = route.as_ref().map(Target::name).unwrap_or("unknown"),
             operation = route
                 .as_ref()
                 .map(|r| r.operation(request.method))
                 .unwrap_or("unknown"),
-            resource_id = route.as_ref().ok().and_then(resource_id),
+            resource_id = route.as_ref().ok().and_then(|t| resource_id(&t.route)),
             status = response.status,
             dynamodb_calls = calls,
             auth_dynamodb_calls = auth_calls,
@@ -164,20 +168,21 @@ impl App {
     async fn dispatch(
         &self,
         family: Family,
-        route: Result<&Route, &ScimError>,
+        target: Result<&Target, &ScimError>,
         request: &Request,
         marks: &mut CallMarks,
     ) -> Result<(Response, Option<Principal>), (ScimError, Option<Principal>)> {
-        let route = route.map_err(|e| (e.clone(), None))?;
-        if route.family() != family {
+        let target = target.map_err(|e| (e.clone(), None))?;
+        let route = &target.route;
+        if target.family() != family {
             return Err((ScimError::NotFound("No such endpoint.".into()), None));
         }
-        if !route.allows(request.method) || request.method == Method::Other {
+        if !target.allows(request.method) || request.method == Method::Other {
             return Err((
                 ScimError::MethodNotAllowed(format!(
                     "{} is not supported on {}.",
                     request.method.as_str(),
-                    route.name()
+                    target.name()
                 )),
                 None,
             ));
@@ -203,13 +208,15 @@ impl App {
         marks.after_rate = Some(self.store().calls());
         marks.rate_limited = admitted.is_err();
         admitted.map_err(|e| (e, Some(principal.clone())))?;
-        let Some(base_url) = request.base_url(self.config.public_base_url.as_deref()) else {
+        let Some(base_url) =
+            request.base_url(self.config.public_base_url.as_deref(), target.version)
+        else {
             tracing::error!("no public base URL: set SCIM_PUBLIC_BASE_URL outside API Gateway");
             return Err((ScimError::Internal, Some(principal)));
         };
         let result = match (family, route) {
             (Family::Discovery, route) if *route != Route::RootSearch => {
-                crate::discovery::handle(self, &base_url, route)
+                crate::discovery::handle(self, &base_url, target)
             }
             _ => {
                 let ctx = Ctx {
@@ -218,13 +225,25 @@ impl App {
                     now,
                 };
                 let bulk_limit = self.config.bulk_max_operations;
-                match crate::scim2::operation(self.schemas(), route, request, bulk_limit) {
-                    Ok(operation) => self
-                        .ops
-                        .execute(&ctx, operation)
-                        .await
-                        .map(crate::scim2::respond),
-                    Err(err) => Err(err),
+                match target.version {
+                    Version::V2 => {
+                        match crate::scim2::operation(self.schemas(), route, request, bulk_limit) {
+                            Ok(operation) => self
+                                .ops
+                                .execute(&ctx, operation)
+                                .await
+                                .map(crate::scim2::respond),
+                            Err(err) => Err(err),
+                        }
+                    }
+                    Version::V1 => match crate::scim1::operation(self.schemas(), route, request) {
+                        Ok(operation) => self
+                            .ops
+                            .execute(&ctx, operation)
+                            .await
+                            .map(crate::scim1::respond),
+                        Err(err) => Err(err),
+                    },
                 }
             }
         };

@@ -9,10 +9,20 @@ use scim_core::list::{list_response, DEFAULT_COUNT, MAX_COUNT};
 
 use crate::app::App;
 use crate::http::Response;
-use crate::routes::Route;
+use crate::routes::{Route, Target, Version};
 
-pub fn handle(app: &App, base: &str, route: &Route) -> Result<Response, ScimError> {
+pub fn handle(app: &App, base: &str, target: &Target) -> Result<Response, ScimError> {
     let schemas = app.schemas();
+    let route = &target.route;
+    if target.version == Version::V1 {
+        return match route {
+            Route::ServiceProviderConfig => {
+                Ok(Response::json(200, service_provider_config_v1(app, base))
+                    .with_header("content-type", crate::scim1::JSON))
+            }
+            _ => Err(ScimError::NotFound("No such endpoint.".into())),
+        };
+    }
     let body = match route {
         Route::ServiceProviderConfig => service_provider_config(app, base),
         Route::ResourceTypes => {
@@ -69,16 +79,38 @@ fn service_provider_config(app: &App, base: &str) -> Value {
         "changePassword": {"supported": false},
         "sort": {"supported": true},
         "etag": {"supported": true},
-        "authenticationSchemes": [{
-            "type": "oauthbearertoken",
-            "name": "Bearer token",
-            "description": "A tenant token issued by the platform's administrators, sent as `Authorization: Bearer <token>`.",
-            "primary": true,
-        }],
+        "authenticationSchemes": authentication_schemes(),
         "meta": {
             "resourceType": "ServiceProviderConfig",
             "location": format!("{base}/ServiceProviderConfig"),
         },
+    })
+}
+
+fn authentication_schemes() -> Value {
+    json!([{
+        "type": "oauthbearertoken",
+        "name": "Bearer token",
+        "description": "A tenant token issued by the platform's administrators, sent as `Authorization: Bearer <token>`.",
+        "primary": true,
+    }])
+}
+
+/// SCIM 1.1's `ServiceProviderConfigs` (draft-scim-core-schema-01 section 9): what the 1.1 door
+/// does. It has no Bulk endpoint (Bulk is served at `/scim/v2/Bulk`).
+fn service_provider_config_v1(app: &App, base: &str) -> Value {
+    json!({
+        "schemas": [scim_core::scim11::CORE_SCHEMA_V1],
+        "documentationUrl": "https://github.com/",
+        "patch": {"supported": true},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": app.config.max_payload_bytes},
+        "filter": {"supported": true, "maxResults": MAX_COUNT},
+        "changePassword": {"supported": false},
+        "sort": {"supported": true},
+        "etag": {"supported": true},
+        "xmlDataFormat": {"supported": false},
+        "authenticationSchemes": authentication_schemes(),
+        "meta": {"location": format!("{base}/ServiceProviderConfigs")},
     })
 }
 

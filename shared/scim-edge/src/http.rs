@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use scim_core::ScimError;
 use serde_json::Value;
 
+use crate::routes::Version;
+
 /// `application/scim+json`, the media type of every SCIM body (RFC 7644 section 3.1).
 pub const SCIM_JSON: &str = "application/scim+json";
 
@@ -81,11 +83,18 @@ impl Request {
     /// `X-Forwarded-*` are the client's to choose, and a URL built from them would point IdPs
     /// (and anything that follows `Location`) wherever the sender likes. `None` when neither
     /// is known.
-    pub fn base_url(&self, configured: Option<&str>) -> Option<String> {
-        match configured {
-            Some(base) => Some(base.trim_end_matches('/').to_string()),
-            None => self.endpoint.as_ref().map(|api| format!("{api}/scim/v2")),
-        }
+    ///
+    /// SCIM 1.1's base is the same with `v1` for the final `v2` (`https://host/scim/v1`); a
+    /// configured URL without a final `/v2` gets `/v1` appended.
+    pub fn base_url(&self, configured: Option<&str>, version: Version) -> Option<String> {
+        let v2 = match configured {
+            Some(base) => base.trim_end_matches('/').to_string(),
+            None => format!("{}{}", self.endpoint.as_ref()?, Version::V2.base_path()),
+        };
+        Some(match version {
+            Version::V2 => v2,
+            Version::V1 => format!("{}/v1", v2.strip_suffix("/v2").unwrap_or(&v2)),
+        })
     }
 
     /// Parses the body as JSON. Both `application/scim+json` and `application/json` are

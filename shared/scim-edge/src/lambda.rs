@@ -119,7 +119,10 @@ fn convert_response(response: Response) -> Result<lambda_http::Response<Body>, E
     }
     let body = match &response.body {
         Some(json) => {
-            builder = builder.header("content-type", SCIM_JSON);
+            // SCIM 2.0's media type unless the door chose another (SCIM 1.1 answers JSON).
+            if !response.headers.iter().any(|(n, _)| n == "content-type") {
+                builder = builder.header("content-type", SCIM_JSON);
+            }
             Body::Text(json.to_string())
         }
         None => Body::Empty,

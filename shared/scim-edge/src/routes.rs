@@ -1,6 +1,7 @@
-//! The route table, once: every SCIM 2.0 path, the function that serves it and the methods it
-//! answers. `template.yaml` (API Gateway events), the `cargo lambda watch` router in
-//! `Cargo.toml` and `openapi.yaml` are checked equal to [`ROUTES`] by this module's tests.
+//! The route table, once: every SCIM path (2.0 under `/scim/v2`, the SCIM 1.1 door under
+//! `/scim/v1`), the function that serves it and the methods it answers. `template.yaml` (API
+//! Gateway events), the `cargo lambda watch` router in `Cargo.toml` and `openapi.yaml` (2.0) are
+//! checked equal to [`ROUTES`] by this module's tests.
 //!
 //! The raw path is parsed, so a function behaves the same behind API Gateway (with path
 //! parameters) and behind `cargo lambda watch` (without).
@@ -10,6 +11,37 @@ use scim_core::ScimError;
 
 /// Where every SCIM 2.0 path starts.
 pub const BASE_PATH: &str = "/scim/v2";
+/// Where every SCIM 1.1 path starts (Okta's "SCIM 1.1" templates).
+pub const BASE_PATH_V1: &str = "/scim/v1";
+
+/// The protocol version a path speaks: its door.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Version {
+    /// SCIM 1.1 (`scim1.rs`).
+    V1,
+    /// SCIM 2.0, RFC 7643/7644 (`scim2.rs`).
+    V2,
+}
+
+impl Version {
+    pub fn base_path(self) -> &'static str {
+        match self {
+            Self::V1 => BASE_PATH_V1,
+            Self::V2 => BASE_PATH,
+        }
+    }
+
+    /// The version whose base comes first in `path` (a stage prefix may come before it), and
+    /// the rest of the path after it; `None` when neither base starts a path segment there.
+    pub fn of_path(path: &str) -> Option<(Self, &str)> {
+        [Self::V2, Self::V1]
+            .into_iter()
+            .filter_map(|v| path.find(v.base_path()).map(|i| (i, v)))
+            .min()
+            .and_then(|(i, v)| Some((v, path.get(i + v.base_path().len()..)?)))
+            .filter(|(_, rest)| rest.is_empty() || rest.starts_with('/'))
+    }
+}
 
 /// One row of the route table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +123,31 @@ pub const ROUTES: &[RouteSpec] = &[
         family: Family::Bulk,
         methods: &[Post],
     },
+    RouteSpec {
+        path: "/scim/v1/Users",
+        family: Family::Users,
+        methods: &[Get, Post],
+    },
+    RouteSpec {
+        path: "/scim/v1/Users/{id}",
+        family: Family::Users,
+        methods: &[Get, Put, Patch, Delete],
+    },
+    RouteSpec {
+        path: "/scim/v1/Groups",
+        family: Family::Groups,
+        methods: &[Get, Post],
+    },
+    RouteSpec {
+        path: "/scim/v1/Groups/{id}",
+        family: Family::Groups,
+        methods: &[Get, Put, Patch, Delete],
+    },
+    RouteSpec {
+        path: "/scim/v1/ServiceProviderConfigs",
+        family: Family::Discovery,
+        methods: &[Get],
+    },
 ];
 
 /// The function families of the design card; each Lambda binary serves one.
@@ -121,57 +178,27 @@ pub enum Route {
     Bulk,
 }
 
-impl Route {
-    /// Parses the part of `path` after `/scim/v2`.
+/// A parsed path: the door it goes through and the route within it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub version: Version,
+    pub route: Route,
+}
+
+impl Target {
+    /// Parses a path under `/scim/v2` or `/scim/v1` (after any stage prefix). SCIM 1.1 has only
+    /// users, groups and its `ServiceProviderConfigs`; anything else is 404.
     pub fn parse(path: &str) -> Result<Self, ScimError> {
         let not_found =
             || ScimError::NotFound(format!("No SCIM endpoint at `{}`.", truncate(path)));
-        let rest = path
-            .find("/scim/v2")
-            .and_then(|i| path.get(i + "/scim/v2".len()..))
-            .ok_or_else(not_found)?;
-        let rest = rest.trim_end_matches('/');
-        let mut segments = rest.trim_start_matches('/').splitn(2, '/');
-        let head = segments.next().unwrap_or("");
-        let tail = segments.next().map(percent_decode);
-        let route = match (head, tail) {
-            (".search", None) => Self::RootSearch,
-            ("Users", None) => Self::Users,
-            ("Users", Some(t)) if t == ".search" => Self::UsersSearch,
-            ("Users", Some(t)) => Self::User(t),
-            ("Groups", None) => Self::Groups,
-            ("Groups", Some(t)) if t == ".search" => Self::GroupsSearch,
-            ("Groups", Some(t)) => Self::Group(t),
-            ("ServiceProviderConfig", None) => Self::ServiceProviderConfig,
-            ("ResourceTypes", None) => Self::ResourceTypes,
-            ("ResourceTypes", Some(t)) => Self::ResourceType(t),
-            ("Schemas", None) => Self::Schemas,
-            ("Schemas", Some(t)) => Self::Schema(t),
-            ("Bulk", None) => Self::Bulk,
-            _ => return Err(not_found()),
-        };
-        Ok(route)
+        let (version, rest) = Version::of_path(path).ok_or_else(not_found)?;
+        let route = Route::parse_rest(rest, version).ok_or_else(not_found)?;
+        Ok(Self { version, route })
     }
 
-    /// This route's row of [`ROUTES`].
+    /// This target's row of [`ROUTES`].
     pub fn spec(&self) -> &'static RouteSpec {
-        let path = match self {
-            Self::RootSearch => "/scim/v2/.search",
-            Self::Users => "/scim/v2/Users",
-            Self::UsersSearch => "/scim/v2/Users/.search",
-            Self::User(_) => "/scim/v2/Users/{id}",
-            Self::Groups => "/scim/v2/Groups",
-            Self::GroupsSearch => "/scim/v2/Groups/.search",
-            Self::Group(_) => "/scim/v2/Groups/{id}",
-            Self::ServiceProviderConfig => "/scim/v2/ServiceProviderConfig",
-            Self::ResourceTypes => "/scim/v2/ResourceTypes",
-            Self::ResourceType(_) => "/scim/v2/ResourceTypes/{id}",
-            Self::Schemas => "/scim/v2/Schemas",
-            Self::Schema(_) => "/scim/v2/Schemas/{id}",
-            Self::Bulk => "/scim/v2/Bulk",
-        };
-        // Every variant has a row (a test checks it); the first row is never reached.
-        ROUTES.iter().find(|r| r.path == path).unwrap_or(&ROUTES[0])
+        self.route.spec_in(self.version)
     }
 
     pub fn family(&self) -> Family {
@@ -193,12 +220,116 @@ impl Route {
             .join(", ")
     }
 
-    /// A short name for logs (`Users/{id}`).
+    /// A short name for logs: `Users/{id}` for 2.0, `v1/Users/{id}` for 1.1.
+    pub fn name(&self) -> &'static str {
+        let path = self.spec().path;
+        path.strip_prefix(BASE_PATH)
+            .or_else(|| path.strip_prefix("/scim"))
+            .unwrap_or(path)
+            .trim_start_matches('/')
+    }
+
+    /// The operation a method on this route performs, for logs (`user.create`).
+    pub fn operation(&self, method: Method) -> &'static str {
+        self.route.operation(method)
+    }
+}
+
+impl Route {
+    /// Parses a SCIM 2.0 path (the part after `/scim/v2`, after any stage prefix).
+    pub fn parse(path: &str) -> Result<Self, ScimError> {
+        match Target::parse(path)? {
+            Target {
+                version: Version::V2,
+                route,
+            } => Ok(route),
+            Target { .. } => Err(ScimError::NotFound(format!(
+                "No SCIM endpoint at `{}`.",
+                truncate(path)
+            ))),
+        }
+    }
+
+    /// The route of the path after a version's base, if that version has it.
+    fn parse_rest(rest: &str, version: Version) -> Option<Self> {
+        let rest = rest.trim_end_matches('/');
+        let mut segments = rest.trim_start_matches('/').splitn(2, '/');
+        let head = segments.next().unwrap_or("");
+        let tail = segments.next().map(percent_decode);
+        if version == Version::V1 {
+            return match (head, tail) {
+                ("Users", None) => Some(Self::Users),
+                ("Users", Some(t)) if !t.starts_with('.') => Some(Self::User(t)),
+                ("Groups", None) => Some(Self::Groups),
+                ("Groups", Some(t)) if !t.starts_with('.') => Some(Self::Group(t)),
+                ("ServiceProviderConfigs", None) => Some(Self::ServiceProviderConfig),
+                _ => None,
+            };
+        }
+        let route = match (head, tail) {
+            (".search", None) => Self::RootSearch,
+            ("Users", None) => Self::Users,
+            ("Users", Some(t)) if t == ".search" => Self::UsersSearch,
+            ("Users", Some(t)) => Self::User(t),
+            ("Groups", None) => Self::Groups,
+            ("Groups", Some(t)) if t == ".search" => Self::GroupsSearch,
+            ("Groups", Some(t)) => Self::Group(t),
+            ("ServiceProviderConfig", None) => Self::ServiceProviderConfig,
+            ("ResourceTypes", None) => Self::ResourceTypes,
+            ("ResourceTypes", Some(t)) => Self::ResourceType(t),
+            ("Schemas", None) => Self::Schemas,
+            ("Schemas", Some(t)) => Self::Schema(t),
+            ("Bulk", None) => Self::Bulk,
+            _ => return None,
+        };
+        Some(route)
+    }
+
+    /// This route's row of [`ROUTES`] in SCIM 2.0.
+    pub fn spec(&self) -> &'static RouteSpec {
+        self.spec_in(Version::V2)
+    }
+
+    /// The 2.0 route's short name (`Users/{id}`).
     pub fn name(&self) -> &'static str {
         self.spec()
             .path
             .trim_start_matches(BASE_PATH)
             .trim_start_matches('/')
+    }
+
+    /// This route's row of [`ROUTES`] in `version` (a 2.0 row when 1.1 has no such route,
+    /// which [`Target::parse`] never gives).
+    pub fn spec_in(&self, version: Version) -> &'static RouteSpec {
+        let v1 = match self {
+            Self::Users => Some("/scim/v1/Users"),
+            Self::User(_) => Some("/scim/v1/Users/{id}"),
+            Self::Groups => Some("/scim/v1/Groups"),
+            Self::Group(_) => Some("/scim/v1/Groups/{id}"),
+            Self::ServiceProviderConfig => Some("/scim/v1/ServiceProviderConfigs"),
+            _ => None,
+        };
+        let path = match self {
+            Self::RootSearch => "/scim/v2/.search",
+            Self::Users => "/scim/v2/Users",
+            Self::UsersSearch => "/scim/v2/Users/.search",
+            Self::User(_) => "/scim/v2/Users/{id}",
+            Self::Groups => "/scim/v2/Groups",
+            Self::GroupsSearch => "/scim/v2/Groups/.search",
+            Self::Group(_) => "/scim/v2/Groups/{id}",
+            Self::ServiceProviderConfig => "/scim/v2/ServiceProviderConfig",
+            Self::ResourceTypes => "/scim/v2/ResourceTypes",
+            Self::ResourceType(_) => "/scim/v2/ResourceTypes/{id}",
+            Self::Schemas => "/scim/v2/Schemas",
+            Self::Schema(_) => "/scim/v2/Schemas/{id}",
+            Self::Bulk => "/scim/v2/Bulk",
+        };
+        let path = match (version, v1) {
+            (Version::V1, Some(v1)) => v1,
+            _ => path,
+        };
+        // Every variant has a row (a test checks it); the first row is never reached.
+        ROUTES.iter().find(|r| r.path == path).unwrap_or(&ROUTES[0])
     }
 }
 
@@ -284,6 +415,49 @@ mod tests {
     }
 
     #[test]
+    fn scim_1_1_paths_reach_the_v1_door_and_only_its_routes() {
+        let v1 = |route| Target {
+            version: Version::V1,
+            route,
+        };
+        assert_eq!(Target::parse("/scim/v1/Users").unwrap(), v1(Route::Users));
+        assert_eq!(
+            Target::parse("/prod/scim/v1/Groups/abc/").unwrap(),
+            v1(Route::Group("abc".into()))
+        );
+        assert_eq!(
+            Target::parse("/scim/v1/ServiceProviderConfigs").unwrap(),
+            v1(Route::ServiceProviderConfig)
+        );
+        assert_eq!(
+            Target::parse("/scim/v1/Users/abc").unwrap().name(),
+            "v1/Users/{id}"
+        );
+        assert_eq!(
+            Target::parse("/scim/v2/Users/abc").unwrap().name(),
+            "Users/{id}"
+        );
+        for p in [
+            "/scim/v1",
+            "/scim/v1/Bulk",
+            "/scim/v1/Users/.search",
+            "/scim/v1/ServiceProviderConfig",
+            "/scim/v1/Schemas",
+            "/scim/v10/Users",
+            "/scim/v1x/Users",
+        ] {
+            assert_eq!(Target::parse(p).unwrap_err().status(), 404, "{p}");
+        }
+        // The first base in the path decides: a v2 path inside a v1 id is still v1.
+        assert_eq!(
+            Target::parse("/scim/v1/Users/scim/v2/Users")
+                .unwrap()
+                .version,
+            Version::V1
+        );
+    }
+
+    #[test]
     fn unknown_paths_are_not_found() {
         for p in ["/", "/scim/v2", "/scim/v2/Nope", "/scim/v1/Users"] {
             assert_eq!(Route::parse(p).unwrap_err().status(), 404, "{p}");
@@ -334,13 +508,11 @@ mod tests {
             let concrete = spec
                 .path
                 .replace("{id}", "0192d7a4-4c1e-4e6f-9a0b-2f3c4d5e6f70");
-            let route = Route::parse(&concrete).unwrap();
-            assert_eq!(route.spec(), spec, "{}", spec.path);
+            let target = Target::parse(&concrete).unwrap();
+            assert_eq!(target.spec(), spec, "{}", spec.path);
         }
-        assert_eq!(
-            Route::User("x".into()).allowed_methods(),
-            "GET, PUT, PATCH, DELETE"
-        );
+        let user = Target::parse("/scim/v1/Users/x").unwrap();
+        assert_eq!(user.allowed_methods(), "GET, PUT, PATCH, DELETE");
     }
 
     /// `template.yaml`: each function's HttpApi events name exactly its routes (discovery may
@@ -426,7 +598,8 @@ mod tests {
         assert_eq!(routed, expected);
     }
 
-    /// `openapi.yaml` documents exactly the table's paths, each with the table's methods.
+    /// `openapi.yaml` documents exactly the table's 2.0 paths, each with the table's methods
+    /// (SCIM 1.1 is a compatibility door, described in the README).
     #[test]
     fn the_openapi_paths_match_the_route_table() {
         let spec = repo_file("openapi.yaml");
@@ -450,6 +623,7 @@ mod tests {
         documented.sort();
         let mut expected: Vec<(String, Vec<String>)> = ROUTES
             .iter()
+            .filter(|r| r.path.starts_with(BASE_PATH))
             .map(|r| {
                 let mut methods: Vec<String> =
                     r.methods.iter().map(|m| m.as_str().to_string()).collect();

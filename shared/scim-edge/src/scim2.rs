@@ -37,13 +37,13 @@ pub fn operation(
     }
 }
 
-/// What every resource request carries besides its body.
-struct Parts {
-    projection: Projection,
-    precondition: Precondition,
+/// What every resource request carries besides its body (the same in SCIM 1.1).
+pub(crate) struct Parts {
+    pub(crate) projection: Projection,
+    pub(crate) precondition: Precondition,
 }
 
-fn parts(request: &Request, schema: &ResourceSchema) -> Result<Parts, ScimError> {
+pub(crate) fn parts(request: &Request, schema: &ResourceSchema) -> Result<Parts, ScimError> {
     Ok(Parts {
         projection: Projection::parse(
             request.query_param("attributes"),

@@ -24,6 +24,7 @@ mod limits;
 mod list_cost;
 mod logs;
 mod okta_group_flow;
+mod okta_scim11_flow;
 mod okta_user_flow;
 mod openapi_spec;
 mod projects;
