@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use scim_core::ScimError;
 use serde_json::Value;
 
-use crate::routes::Version;
+use crate::routes::{Version, BASE_PATH};
 
 /// `application/scim+json`, the media type of every SCIM body (RFC 7644 section 3.1).
 pub const SCIM_JSON: &str = "application/scim+json";
@@ -84,8 +84,9 @@ impl Request {
     /// (and anything that follows `Location`) wherever the sender likes. `None` when neither
     /// is known.
     ///
-    /// SCIM 1.1's base is the same with `v1` for the final `v2` (`https://host/scim/v1`); a
-    /// configured URL without a final `/v2` gets `/v1` appended.
+    /// SCIM 1.1's base is the same with `/scim/v1` for the final `/scim/v2`
+    /// (`https://host/scim/v1`); a configured URL not ending in `/scim/v2` gets `/scim/v1`
+    /// appended (as the template's `ScimBaseUrlV1` output does).
     pub fn base_url(&self, configured: Option<&str>, version: Version) -> Option<String> {
         let v2 = match configured {
             Some(base) => base.trim_end_matches('/').to_string(),
@@ -93,7 +94,11 @@ impl Request {
         };
         Some(match version {
             Version::V2 => v2,
-            Version::V1 => format!("{}/v1", v2.strip_suffix("/v2").unwrap_or(&v2)),
+            Version::V1 => format!(
+                "{}{}",
+                v2.strip_suffix(BASE_PATH).unwrap_or(&v2),
+                Version::V1.base_path()
+            ),
         })
     }
 
@@ -160,5 +165,52 @@ impl Response {
             response = response.with_header("retry-after", secs.to_string());
         }
         response
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn request(endpoint: Option<&str>) -> Request {
+        Request {
+            method: Method::Get,
+            path: String::new(),
+            query: Vec::new(),
+            headers: BTreeMap::new(),
+            body: Vec::new(),
+            endpoint: endpoint.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn the_scim_1_1_base_is_the_2_0_base_with_v1() {
+        let api = request(Some("https://abc.execute-api.eu-west-1.amazonaws.com/prod"));
+        assert_eq!(
+            api.base_url(None, Version::V1).as_deref(),
+            Some("https://abc.execute-api.eu-west-1.amazonaws.com/prod/scim/v1")
+        );
+        let configured = request(None);
+        for (base, v1) in [
+            (
+                "https://scim.example.com/scim/v2",
+                "https://scim.example.com/scim/v1",
+            ),
+            (
+                "https://scim.example.com/api",
+                "https://scim.example.com/api/scim/v1",
+            ),
+        ] {
+            assert_eq!(
+                configured.base_url(Some(base), Version::V1).as_deref(),
+                Some(v1)
+            );
+            assert_eq!(
+                configured.base_url(Some(base), Version::V2).as_deref(),
+                Some(base)
+            );
+        }
+        assert_eq!(configured.base_url(None, Version::V1), None);
     }
 }
