@@ -220,6 +220,7 @@ dev() {
   cat <<MSG
 
   SCIM base URL : $BASE_URL
+  SCIM 1.1      : ${BASE_URL%/v2}/v1   (Okta's "SCIM 1.1 Header Auth" template)
   Demo tenant   : demo
   Bearer token  : $demo
 
