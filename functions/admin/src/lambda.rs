@@ -36,7 +36,10 @@ async fn build() -> Result<Admin, String> {
         .await
         .map_err(|e| e.to_string())?;
     let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), table);
-    let mut admin = Admin::new(store, Some(hasher));
+    // Only the local stack sets this (its webhook receiver and test JWKS are on 127.0.0.1).
+    let allow_private = std::env::var("SCIM_WEBHOOK_ALLOW_PRIVATE").is_ok_and(|v| v == "1");
+    let mut admin = Admin::new(store, Some(hasher))
+        .with_outbound_urls(scim_ops::webhooks::UrlPolicy { allow_private });
     // Webhook secrets are derived from the webhook key; replays to a webhook go to its queue.
     if let Ok(secret) = std::env::var("WEBHOOK_KEY_SECRET_ID") {
         let key = scim_admin::read_webhook_key(&sdk, &secret)

@@ -56,6 +56,9 @@ enum Command {
     Tenant(TenantCommand),
     #[command(subcommand)]
     Token(TokenCommand),
+    /// OAuth clients of the token endpoint (`POST /oauth2/token`).
+    #[command(subcommand, name = "oauth-client")]
+    OAuthClient(OAuthClientCommand),
     /// What the platform reads: projects, members with roles, a user's projects (JSON).
     #[command(subcommand)]
     Platform(PlatformCommand),
@@ -376,6 +379,75 @@ impl TenantCommand {
     }
 }
 
+#[derive(Subcommand)]
+enum OAuthClientCommand {
+    /// Create a client: with --issuer, --subject, --audience and --jwks-url it authenticates
+    /// with JWT assertions (Entra's workload identity federation); without them, with a secret
+    /// printed once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        issuer: Option<String>,
+        #[arg(long)]
+        subject: Option<String>,
+        #[arg(long)]
+        audience: Option<String>,
+        #[arg(long)]
+        jwks_url: Option<String>,
+    },
+    /// The tenant's clients (never a secret).
+    List {
+        #[arg(long)]
+        tenant: String,
+    },
+    /// A new secret for a secret client; the old one stops at once.
+    Rotate {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+    },
+    /// No new access tokens for the client (issued ones work until they expire).
+    Revoke {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        client_id: String,
+    },
+}
+
+impl OAuthClientCommand {
+    fn into_admin(self) -> AdminCommand {
+        match self {
+            Self::Create {
+                tenant,
+                name,
+                issuer,
+                subject,
+                audience,
+                jwks_url,
+            } => AdminCommand::OAuthClientCreate {
+                tenant,
+                name,
+                issuer,
+                subject,
+                audience,
+                jwks_url,
+            },
+            Self::List { tenant } => AdminCommand::OAuthClientList { tenant },
+            Self::Rotate { tenant, client_id } => {
+                AdminCommand::OAuthClientRotate { tenant, client_id }
+            }
+            Self::Revoke { tenant, client_id } => {
+                AdminCommand::OAuthClientRevoke { tenant, client_id }
+            }
+        }
+    }
+}
+
 impl TokenCommand {
     fn into_admin(self) -> AdminCommand {
         match self {
@@ -433,6 +505,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Tenant(cmd) => cmd.into_admin()?,
         Command::Token(cmd) => cmd.into_admin(),
+        Command::OAuthClient(cmd) => cmd.into_admin(),
         Command::Platform(cmd) => cmd.into_admin(),
         Command::Events(cmd) => cmd.into_admin(),
         Command::Webhooks(cmd) => cmd.into_admin(),
@@ -448,7 +521,10 @@ async fn run(cli: Cli) -> Result<(), String> {
     };
     let needs_key = matches!(
         command,
-        AdminCommand::TokenIssue { .. } | AdminCommand::TokenRotate { .. }
+        AdminCommand::TokenIssue { .. }
+            | AdminCommand::TokenRotate { .. }
+            | AdminCommand::OAuthClientCreate { .. }
+            | AdminCommand::OAuthClientRotate { .. }
     );
     let hasher = if needs_key {
         Some(
@@ -459,7 +535,9 @@ async fn run(cli: Cli) -> Result<(), String> {
     } else {
         None
     };
-    let mut admin = Admin::new(store, hasher);
+    let mut admin = Admin::new(store, hasher).with_outbound_urls(UrlPolicy {
+        allow_private: cli.webhook_allow_private,
+    });
     let webhook_command = matches!(
         command,
         AdminCommand::WebhooksCreate { .. }

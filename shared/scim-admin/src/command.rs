@@ -47,6 +47,31 @@ pub enum Command {
     /// Issues a new token with the old one's name; the old one works until revoked.
     #[serde(rename = "token.rotate")]
     TokenRotate { tenant: String, prefix: String },
+    /// Creates an OAuth client of the tenant for the token endpoint. With `issuer`, `subject`,
+    /// `audience` and `jwks_url` (all four, as copied from Entra's workload identity federation)
+    /// it authenticates with JWT assertions; without any, with a secret the result holds once.
+    #[serde(rename = "oauth.clients.create")]
+    OAuthClientCreate {
+        tenant: String,
+        name: String,
+        #[serde(default)]
+        issuer: Option<String>,
+        #[serde(default)]
+        subject: Option<String>,
+        #[serde(default)]
+        audience: Option<String>,
+        #[serde(default)]
+        jwks_url: Option<String>,
+    },
+    /// The tenant's clients: id, name, how they authenticate, created, revoked (never a secret).
+    #[serde(rename = "oauth.clients.list")]
+    OAuthClientList { tenant: String },
+    /// A new secret for a secret client; the old one stops at once.
+    #[serde(rename = "oauth.clients.rotate")]
+    OAuthClientRotate { tenant: String, client_id: String },
+    /// No new access token for the client; those issued work until they expire.
+    #[serde(rename = "oauth.clients.revoke")]
+    OAuthClientRevoke { tenant: String, client_id: String },
     /// The tenant's audit trail, oldest first: from `since` (a timestamp or timestamp prefix,
     /// or the `sk` of the last record of the previous page), at most `limit` (default 100,
     /// at most 1000) records.
@@ -178,6 +203,7 @@ impl Command {
             Self::TenantList {}
                 | Self::TenantGet { .. }
                 | Self::TokenList { .. }
+                | Self::OAuthClientList { .. }
                 | Self::AuditList { .. }
                 | Self::EventsList { .. }
                 | Self::TenantSnapshot { .. }
@@ -203,6 +229,10 @@ impl Command {
             Self::TokenList { .. } => "token.list",
             Self::TokenRevoke { .. } => "token.revoke",
             Self::TokenRotate { .. } => "token.rotate",
+            Self::OAuthClientCreate { .. } => "oauth.clients.create",
+            Self::OAuthClientList { .. } => "oauth.clients.list",
+            Self::OAuthClientRotate { .. } => "oauth.clients.rotate",
+            Self::OAuthClientRevoke { .. } => "oauth.clients.revoke",
             Self::AuditList { .. } => "audit.list",
             Self::EventsList { .. } => "events.list",
             Self::EventsReplay { .. } => "events.replay",

@@ -22,6 +22,8 @@ pub enum AdminError {
     UserNotFound(String),
     #[error("no webhook endpoint {0}")]
     WebhookNotFound(String),
+    #[error("no OAuth client {0:?} in this tenant (or it is revoked, or has no secret)")]
+    ClientNotFound(String),
     #[error("the table is unavailable; retry: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -39,6 +41,7 @@ impl AdminError {
             Self::AmbiguousPrefix { .. } => "ambiguous_prefix",
             Self::UserNotFound(_) => "user_not_found",
             Self::WebhookNotFound(_) => "webhook_not_found",
+            Self::ClientNotFound(_) => "client_not_found",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }

@@ -19,10 +19,12 @@ use scim_core::{PlatformRole, ProjectRole};
 use scim_ops::events::log::{replay, replay_to, EventLog, ReplayError};
 use scim_ops::events::publish::Retry;
 use scim_ops::events::EventType;
+use scim_ops::oauth::AssertionTrust;
 use scim_ops::webhooks::{
     new_endpoint_id, validate_url, DeliveryLog, EndpointDirectory, PayloadFormat, ToWebhook,
     UrlPolicy, WebhookEndpoint, WebhookKey,
 };
+use scim_store::oauth_clients::{ClientKind, OAuthClientItem};
 use scim_store::tokens::TokenHasher;
 use scim_store::{
     AuditTrail, ByPrefix, Store, StoreError, TenantItem, TokenItem, TENANT_ACTIVE, TENANT_DISABLED,
@@ -135,6 +137,8 @@ pub struct Admin {
     hasher: Option<TokenHasher>,
     bus: Option<EventBridgeBus>,
     webhooks: Option<WebhookSetup>,
+    /// Which JWKS URLs OAuth clients may name (public `https` unless the local stack).
+    outbound_urls: UrlPolicy,
 }
 
 impl Admin {
@@ -145,7 +149,14 @@ impl Admin {
             hasher,
             bus: None,
             webhooks: None,
+            outbound_urls: UrlPolicy::default(),
         }
+    }
+
+    /// Accept private and `http` JWKS URLs (the local stack's test issuer only).
+    pub fn with_outbound_urls(mut self, urls: UrlPolicy) -> Self {
+        self.outbound_urls = urls;
+        self
     }
 
     /// What the webhook commands need.
@@ -270,6 +281,88 @@ impl Admin {
                     token: issued.plaintext,
                     rotated_from: Some(prefix),
                 })
+            }
+            Command::OAuthClientCreate {
+                tenant,
+                name,
+                issuer,
+                subject,
+                audience,
+                jwks_url,
+            } => {
+                non_empty("name", &name)?;
+                let t = self.find(&tenant).await?;
+                let (kind, secret) = match (issuer, subject, audience, jwks_url) {
+                    (None, None, None, None) => {
+                        let secret = scim_ops::oauth::client::new_client_secret()
+                            .map_err(|e| AdminError::Internal(e.to_string()))?;
+                        (
+                            ClientKind::Secret(self.hasher()?.hash(&secret)),
+                            Some(secret),
+                        )
+                    }
+                    (Some(issuer), Some(subject), Some(audience), Some(jwks_url)) => {
+                        let trust = AssertionTrust {
+                            issuer,
+                            subject,
+                            audience,
+                            jwks_url,
+                        };
+                        trust
+                            .validate(self.outbound_urls)
+                            .map_err(|e| AdminError::InvalidArgument(e.to_string()))?;
+                        (ClientKind::Assertion(trust), None)
+                    }
+                    _ => {
+                        return Err(AdminError::InvalidArgument(
+                            "issuer, subject, audience, jwks_url: give all four (a federated \
+                             client) or none (a secret client)"
+                                .into(),
+                        ))
+                    }
+                };
+                let item = self
+                    .store
+                    .create_oauth_client(&tenant_id(&t)?, &name, kind, now)
+                    .await?;
+                let mut view = to_json(ClientView::from(item))?;
+                if let (Some(secret), Some(obj)) = (secret, view.as_object_mut()) {
+                    obj.insert("client_secret".into(), Value::String(secret));
+                }
+                Ok(view)
+            }
+            Command::OAuthClientList { tenant } => {
+                let t = self.find(&tenant).await?;
+                let clients = self.store.list_oauth_clients(&tenant_id(&t)?).await?;
+                to_json(
+                    clients
+                        .into_iter()
+                        .map(ClientView::from)
+                        .collect::<Vec<_>>(),
+                )
+            }
+            Command::OAuthClientRotate { tenant, client_id } => {
+                let t = self.find(&tenant).await?;
+                let secret = scim_ops::oauth::client::new_client_secret()
+                    .map_err(|e| AdminError::Internal(e.to_string()))?;
+                self.store
+                    .rotate_oauth_client_secret(
+                        &tenant_id(&t)?,
+                        &client_id,
+                        &self.hasher()?.hash(&secret),
+                        now,
+                    )
+                    .await
+                    .map_err(|e| client_not_found(e, &client_id))?;
+                Ok(json!({"client_id": client_id, "client_secret": secret}))
+            }
+            Command::OAuthClientRevoke { tenant, client_id } => {
+                let t = self.find(&tenant).await?;
+                self.store
+                    .revoke_oauth_client(&tenant_id(&t)?, &client_id, now)
+                    .await
+                    .map_err(|e| client_not_found(e, &client_id))?;
+                Ok(json!({"revoked": client_id}))
             }
             Command::AuditList {
                 tenant,
@@ -544,6 +637,47 @@ impl Admin {
             .set_tenant_status(&tenant_id(&t)?, status)
             .await?;
         Ok(json!({"tenant": t.name, "status": status}))
+    }
+}
+
+/// An OAuth client as administrators see it (never its secret or the secret's hash).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ClientView {
+    pub client_id: String,
+    pub name: String,
+    /// `client_secret` or `private_key_jwt`.
+    pub authentication: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assertion: Option<AssertionTrust>,
+    pub created: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret_rotated_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+}
+
+impl From<OAuthClientItem> for ClientView {
+    fn from(c: OAuthClientItem) -> Self {
+        Self {
+            client_id: c.client_id,
+            name: c.name,
+            authentication: if c.assertion.is_some() {
+                "private_key_jwt"
+            } else {
+                "client_secret"
+            },
+            assertion: c.assertion,
+            created: c.created,
+            secret_rotated_at: c.secret_rotated_at,
+            revoked_at: c.revoked_at,
+        }
+    }
+}
+
+fn client_not_found(err: StoreError, client_id: &str) -> AdminError {
+    match err {
+        StoreError::NotFound => AdminError::ClientNotFound(client_id.to_string()),
+        other => other.into(),
     }
 }
 

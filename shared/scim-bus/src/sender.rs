@@ -17,10 +17,12 @@ use scim_ops::webhooks::{is_public_address, WebhookSender};
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// POSTs webhook deliveries.
+/// POSTs webhook deliveries, and GETs issuers' JWKS for the token endpoint (the same rules
+/// against request forgery: public addresses only, no redirects, no proxy).
 #[derive(Debug, Clone)]
 pub struct HttpSender {
     client: reqwest::Client,
+    allow_private: bool,
 }
 
 /// Resolves with the system resolver and keeps only public addresses (unless the deployment
@@ -76,7 +78,10 @@ impl HttpSender {
             .user_agent(concat!("scim-webhooks/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SenderError(e.to_string()))?;
-        Ok(Self { client })
+        Ok(Self {
+            client,
+            allow_private,
+        })
     }
 }
 
@@ -97,6 +102,36 @@ fn describe(error: reqwest::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+impl scim_ops::oauth::JwksFetcher for HttpSender {
+    /// `GET url`: the URL is checked again (public `https`, a literal address judged), the body
+    /// read up to [`scim_ops::oauth::jwks::MAX_JWKS_BYTES`].
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, String> {
+        let policy = scim_ops::webhooks::UrlPolicy {
+            allow_private: self.allow_private,
+        };
+        scim_ops::webhooks::validate_url(url, policy).map_err(|e| e.to_string())?;
+        let mut response = self
+            .client
+            .get(url)
+            .header("accept", "application/json")
+            .send()
+            .await
+            .map_err(describe)?;
+        if !response.status().is_success() {
+            return Err(format!("HTTP {}", response.status().as_u16()));
+        }
+        let limit = scim_ops::oauth::jwks::MAX_JWKS_BYTES;
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(describe)? {
+            body.extend_from_slice(&chunk);
+            if body.len() > limit {
+                return Err("the JWKS is too large".into());
+            }
+        }
+        Ok(body)
+    }
 }
 
 impl WebhookSender for HttpSender {

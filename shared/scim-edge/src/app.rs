@@ -270,6 +270,7 @@ fn function_name(family: Family) -> &'static str {
         Family::Groups => "groups",
         Family::Discovery => "discovery",
         Family::Bulk => "bulk",
+        Family::Token => "token",
     }
 }
 

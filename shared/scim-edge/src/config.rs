@@ -29,6 +29,12 @@ pub struct Config {
     /// `SCIM_BULK_MAX_OPERATIONS`: operations one Bulk request may hold (default 50, at most
     /// 1000), advertised as `bulk.maxOperations`.
     pub bulk_max_operations: usize,
+    /// `SCIM_ACCESS_TOKEN_HOURS`: how long access tokens from `/oauth2/token` live (default 1,
+    /// 1 to 6).
+    pub access_token_hours: u64,
+    /// `SCIM_WEBHOOK_ALLOW_PRIVATE=1`: outbound URLs (webhooks, issuers' JWKS) may be `http` and
+    /// private addresses. The local stack only.
+    pub allow_private_urls: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -102,6 +108,16 @@ impl Config {
             },
             expose_call_counts: get("SCIM_EXPOSE_CALL_COUNTS")
                 .is_some_and(|v| v == "1" || v == "true"),
+            access_token_hours: match number("SCIM_ACCESS_TOKEN_HOURS", 1)? {
+                hours @ 1..=scim_ops::oauth::access_token::MAX_HOURS => hours,
+                _ => {
+                    return Err(ConfigError::Invalid(
+                        "SCIM_ACCESS_TOKEN_HOURS",
+                        "must be between 1 and 6".into(),
+                    ))
+                }
+            },
+            allow_private_urls: get("SCIM_WEBHOOK_ALLOW_PRIVATE").is_some_and(|v| v == "1"),
             bulk_max_operations: match number("SCIM_BULK_MAX_OPERATIONS", 50)? {
                 n @ 1..=1000 => usize::try_from(n).unwrap_or(50),
                 _ => {

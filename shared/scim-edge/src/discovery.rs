@@ -93,6 +93,12 @@ fn authentication_schemes() -> Value {
         "name": "Bearer token",
         "description": "A tenant token issued by the platform's administrators, sent as `Authorization: Bearer <token>`.",
         "primary": true,
+    }, {
+        "type": "oauth2",
+        "name": "OAuth 2.0 client credentials",
+        "description": "An access token from POST /oauth2/token (client credentials with a client secret, or a JWT client assertion per RFC 7523, as Entra's workload identity federation sends), sent as `Authorization: Bearer <token>`.",
+        "specUri": "https://www.rfc-editor.org/rfc/rfc6749",
+        "primary": false,
     }])
 }
 

@@ -11,6 +11,35 @@ use crate::app::App;
 use crate::http::{Method, Request, Response, SCIM_JSON};
 use crate::routes::Family;
 
+/// The token function: builds the token endpoint once (with `fetcher` for issuers' keys) and
+/// serves `POST /oauth2/token` forever.
+pub async fn run_token<F>(fetcher: F) -> Result<(), Error>
+where
+    F: scim_ops::oauth::JwksFetcher + 'static,
+{
+    init_tracing();
+    let endpoint = Arc::new(
+        crate::oauth::TokenEndpoint::from_env(fetcher)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cold start failed");
+                Error::from(e.to_string())
+            })?,
+    );
+    lambda_http::run(service_fn(move |event: lambda_http::Request| {
+        let endpoint = Arc::clone(&endpoint);
+        async move {
+            let request_id = event
+                .lambda_context_ref()
+                .map(|c| c.request_id.clone())
+                .unwrap_or_default();
+            let response = endpoint.handle(convert_request(event), &request_id).await;
+            convert_response(response)
+        }
+    }))
+    .await
+}
+
 /// Starts JSON logging, builds the app once, and serves requests for `family` forever.
 pub async fn run(family: Family) -> Result<(), Error> {
     init_tracing();

@@ -9,6 +9,7 @@ pub mod discovery;
 pub mod emf;
 pub mod http;
 pub mod lambda;
+pub mod oauth;
 pub mod routes;
 pub mod scim1;
 pub mod scim2;

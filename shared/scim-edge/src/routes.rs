@@ -13,6 +13,8 @@ use scim_core::ScimError;
 pub const BASE_PATH: &str = "/scim/v2";
 /// Where every SCIM 1.1 path starts (Okta's "SCIM 1.1" templates).
 pub const BASE_PATH_V1: &str = "/scim/v1";
+/// The OAuth 2.0 token endpoint (`crate::oauth`), beside the SCIM paths.
+pub const TOKEN_PATH: &str = "/oauth2/token";
 
 /// The protocol version a path speaks: its door.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -124,6 +126,11 @@ pub const ROUTES: &[RouteSpec] = &[
         methods: &[Post],
     },
     RouteSpec {
+        path: TOKEN_PATH,
+        family: Family::Token,
+        methods: &[Post],
+    },
+    RouteSpec {
         path: "/scim/v1/Users",
         family: Family::Users,
         methods: &[Get, Post],
@@ -158,6 +165,8 @@ pub enum Family {
     Discovery,
     /// `POST /Bulk`: users and groups in one request.
     Bulk,
+    /// `POST /oauth2/token`: OAuth access tokens.
+    Token,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -176,6 +185,8 @@ pub enum Route {
     Schemas,
     Schema(String),
     Bulk,
+    /// The OAuth token endpoint (not a SCIM route; its `version` is meaningless).
+    Token,
 }
 
 /// A parsed path: the door it goes through and the route within it.
@@ -191,6 +202,12 @@ impl Target {
     pub fn parse(path: &str) -> Result<Self, ScimError> {
         let not_found =
             || ScimError::NotFound(format!("No SCIM endpoint at `{}`.", truncate(path)));
+        if Version::of_path(path).is_none() && path.trim_end_matches('/').ends_with(TOKEN_PATH) {
+            return Ok(Self {
+                version: Version::V2,
+                route: Route::Token,
+            });
+        }
         let (version, rest) = Version::of_path(path).ok_or_else(not_found)?;
         let route = Route::parse_rest(rest, version).ok_or_else(not_found)?;
         Ok(Self { version, route })
@@ -323,6 +340,7 @@ impl Route {
             Self::Schemas => "/scim/v2/Schemas",
             Self::Schema(_) => "/scim/v2/Schemas/{id}",
             Self::Bulk => "/scim/v2/Bulk",
+            Self::Token => TOKEN_PATH,
         };
         let path = match (version, v1) {
             (Version::V1, Some(v1)) => v1,
@@ -354,6 +372,7 @@ impl Route {
             (Self::Group(_), Delete) => "group.delete",
             (Self::RootSearch, _) => "search",
             (Self::Bulk, _) => "bulk",
+            (Self::Token, _) => "token",
             (Self::Users | Self::User(_) | Self::Groups | Self::Group(_), _) => "unsupported",
             _ => "discovery",
         }
@@ -487,6 +506,7 @@ mod tests {
             Family::Groups => "groups",
             Family::Discovery => "discovery",
             Family::Bulk => "bulk",
+            Family::Token => "token",
         }
     }
 
@@ -531,6 +551,7 @@ mod tests {
                     "GroupsFunction:" => Some(Family::Groups),
                     "DiscoveryFunction:" => Some(Family::Discovery),
                     "BulkFunction:" => Some(Family::Bulk),
+                    "TokenFunction:" => Some(Family::Token),
                     _ => None,
                 };
             }

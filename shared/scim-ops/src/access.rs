@@ -1,6 +1,9 @@
 //! Access to the operations, the same for every door: bearer-token verification with a short
 //! cache, and the per-token rate limit enforced across all instances.
 //!
+//! An OAuth access token (a JWT the token endpoint issued, `oauth::access_token`) is verified
+//! by its signature alone, with no table read; its rate counter is its client's.
+//!
 //! A verified token is trusted for `SCIM_TOKEN_CACHE_SECONDS` (60 by default) by the instance
 //! that verified it: revoking a token, or disabling its tenant, takes effect everywhere within
 //! that time. Unknown tokens are never cached, so a newly issued token works at once; but an
@@ -25,6 +28,7 @@ use scim_core::ScimError;
 
 use crate::error::RETRY_AFTER_SECS;
 use crate::model::{Principal, Refusal};
+use crate::oauth::access_token::{looks_like_jwt, AccessTokens};
 use crate::ports::{RateCounter, TokenStore};
 use crate::tokens::{self, TokenHasher};
 
@@ -41,6 +45,7 @@ pub const REFUSED_LOOKUPS_PER_SECOND: u32 = 20;
 /// Verifies bearer tokens, trusting a verified one for a short time.
 pub struct Authenticator {
     hasher: TokenHasher,
+    access_tokens: AccessTokens,
     ttl: Duration,
     /// Keyed by the token's HMAC, never by the plaintext.
     cache: Mutex<HashMap<String, (Principal, Instant)>>,
@@ -52,6 +57,7 @@ pub struct Authenticator {
 impl Authenticator {
     pub fn new(hasher: TokenHasher, ttl: Duration) -> Self {
         Self {
+            access_tokens: AccessTokens::new(&hasher),
             hasher,
             ttl,
             cache: Mutex::new(HashMap::new()),
@@ -80,6 +86,12 @@ impl Authenticator {
         now: &str,
         second: u64,
     ) -> Result<Principal, ScimError> {
+        if looks_like_jwt(token) {
+            return self.access_tokens.verify(token).map_err(|refusal| {
+                tracing::info!(reason = ?refusal, "access token refused");
+                unauthorized(refusal)
+            });
+        }
         if !tokens::is_well_formed(token) {
             tracing::info!(reason = ?Refusal::Malformed, "token refused");
             return Err(unauthorized(Refusal::Malformed));
@@ -158,6 +170,7 @@ fn unauthorized(refusal: Refusal) -> ScimError {
     let detail = match refusal {
         Refusal::Malformed | Refusal::UnknownOrRevoked => "The bearer token is invalid or revoked.",
         Refusal::TenantDisabled => "The bearer token's tenant is disabled.",
+        Refusal::Expired => "The access token has expired; request a new one.",
     };
     ScimError::Unauthorized(detail.into())
 }

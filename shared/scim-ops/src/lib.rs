@@ -10,6 +10,7 @@
 pub mod error;
 pub mod events;
 pub mod model;
+pub mod oauth;
 pub mod ports;
 pub mod tokens;
 pub mod webhooks;

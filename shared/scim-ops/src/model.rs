@@ -117,6 +117,8 @@ pub enum Refusal {
     Malformed,
     UnknownOrRevoked,
     TenantDisabled,
+    /// An OAuth access token past its `exp`.
+    Expired,
 }
 
 /// One audited change of a user or group, as the audit trail keeps it. It names attributes,

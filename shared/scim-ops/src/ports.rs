@@ -211,6 +211,22 @@ pub trait TokenStore: Send + Sync {
     ) -> impl Future<Output = Result<Result<Principal, Refusal>, StoreError>> + Send;
 }
 
+/// OAuth clients, as the token endpoint needs them.
+pub trait ClientStore: Send + Sync {
+    /// The client `client_id` (revoked ones included), and its tenant's settings when the
+    /// tenant is enabled (`None`: disabled or gone). A strongly consistent read, so a revoked
+    /// client gets no new token.
+    fn oauth_client(
+        &self,
+        client_id: &str,
+    ) -> impl Future<
+        Output = Result<
+            Option<(crate::oauth::OAuthClient, Option<crate::TenantSettings>)>,
+            StoreError,
+        >,
+    > + Send;
+}
+
 /// Per-token request counters shared by every instance.
 pub trait RateCounter: Send + Sync {
     /// Claims up to `want` requests (at least 1) of the `limit` allowed to one shard of the

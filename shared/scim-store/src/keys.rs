@@ -1,5 +1,6 @@
 //! Every key of the single table, built in one place. Every key except a token's hash, a
-//! tenant's name and the webhooks' (deployment configuration, keyed by ids we generate) starts
+//! tenant's name, an OAuth client's (found by its id alone, which we generate) and the
+//! webhooks' (deployment configuration, keyed by ids we generate) starts
 //! with the tenant id, so no key built from a request can reach another tenant's items.
 //!
 //! | item | pk | sk | gsi1pk | gsi1sk |
@@ -16,6 +17,7 @@
 //! | audit record | `TENANT#t#AUDIT` | `<at>#<stream event id>` | | |
 //! | logged event | `TENANT#t#EVENTS` | `<time>#<event id>` | | |
 //! | webhook endpoint | `WEBHOOKS` | `ENDPOINT#<endpoint id>` | | |
+//! | OAuth client | `OAUTHCLIENT#<client id>` | `OAUTHCLIENT` | `TENANT#t#OAUTHCLIENTS` | `created#client id` |
 //! | webhook delivery | `WEBHOOK#<endpoint id>#DELIVERIES` | `<event time>#<event id>` | | |
 //! | resource count (16 shards) | `TENANT#t#COUNTS` | `USERS#<shard>`, `GROUPS#<shard>` | | |
 //! | page position (short-lived) | `TENANT#t#PAGING` | `USERS#<offset>`, `GROUPS#<offset>` | | |
@@ -33,6 +35,7 @@ use crate::error::UniqueAttribute;
 pub const TENANT_SK: &str = "TENANT";
 pub const TENANT_NAME_SK: &str = "TENANTNAME";
 pub const TOKEN_SK: &str = "TOKEN";
+pub const OAUTH_CLIENT_SK: &str = "OAUTHCLIENT";
 pub const USER_SK: &str = "USER";
 pub const GROUP_SK: &str = "GROUP";
 pub const UNIQUE_SK: &str = "UNIQUE";
@@ -82,6 +85,15 @@ pub fn rate_pk(token_hash_hex: &str, shard: u32) -> String {
 /// The sort key of a token's request counter for one second (in a shard's partition).
 pub fn rate_sk(epoch_second: u64) -> String {
     format!("RATE#{epoch_second}")
+}
+
+/// An OAuth client's partition: by its generated id (`scimc_` and hex), never a request's text.
+pub fn oauth_client_pk(client_id: &str) -> String {
+    format!("OAUTHCLIENT#{}", key_part(client_id))
+}
+
+pub fn tenant_oauth_clients_gsi(tenant: &TenantId) -> String {
+    format!("TENANT#{tenant}#OAUTHCLIENTS")
 }
 
 pub fn tenant_tokens_gsi(tenant: &TenantId) -> String {

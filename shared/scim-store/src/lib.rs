@@ -21,6 +21,7 @@ pub mod items;
 pub mod keys;
 mod listing;
 mod members;
+pub mod oauth_clients;
 mod platform;
 mod ratelimit;
 pub mod records;
