@@ -3,7 +3,8 @@
 //! (`platform`), request shapes and readings of SCIM responses (`scim`), names, sets and
 //! parallel setup (`names`), fixtures as the RFCs, Okta and Entra send them (`fixtures`),
 //! DynamoDB and EventBridge faults (`faults`), the events a platform receives from the bus
-//! (`bus`) and from a webhook endpoint (`webhooks`), the local table through the platform's store API (`store`) and
+//! (`bus`) and from a webhook endpoint (`webhooks`), a local OAuth issuer and the token
+//! endpoint (`oauth`), the local table through the platform's store API (`store`) and
 //! `template.yaml` as the tests read it (`template`).
 //!
 //! The stack is started by `scripts/integration.sh` (`make integration`), which exports
@@ -16,6 +17,7 @@ pub mod client;
 pub mod faults;
 pub mod fixtures;
 pub mod names;
+pub mod oauth;
 pub mod platform;
 pub mod scim;
 pub mod store;

@@ -137,7 +137,7 @@ impl Store {
             )
             .expression_attribute_values(":h", s(secret_hash))
             .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":t", s(&tenant.to_string()))
+            .expression_attribute_values(":t", s(tenant.to_string()))
             .send()
             .await
             .map_err(from_sdk)
@@ -162,7 +162,7 @@ impl Store {
             .update_expression("SET revoked_at = if_not_exists(revoked_at, :now)")
             .condition_expression("tenant_id = :t")
             .expression_attribute_values(":now", s(now))
-            .expression_attribute_values(":t", s(&tenant.to_string()))
+            .expression_attribute_values(":t", s(tenant.to_string()))
             .send()
             .await
             .map_err(from_sdk)

@@ -23,6 +23,7 @@ mod isolation;
 mod limits;
 mod list_cost;
 mod logs;
+mod oauth;
 mod okta_group_flow;
 mod okta_scim11_flow;
 mod okta_user_flow;
