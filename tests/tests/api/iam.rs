@@ -7,7 +7,7 @@ use integration_tests::template::{allows, resource_properties, statements, templ
 use scim_core::ids::{ResourceId, TenantId};
 use scim_store::keys::{self, Unique};
 
-const FUNCTIONS: [&str; 8] = [
+const FUNCTIONS: [&str; 9] = [
     "UsersFunction",
     "GroupsFunction",
     "BulkFunction",
@@ -16,6 +16,7 @@ const FUNCTIONS: [&str; 8] = [
     "AuditFunction",
     "EventsFunction",
     "WebhooksFunction",
+    "TokenFunction",
 ];
 const ITEM_ACTIONS: [&str; 7] = [
     "GetItem",
@@ -245,7 +246,44 @@ fn the_admin_function_writes_only_tenants_and_tokens_and_reads_everything() {
         ("UpdateItem", &deliveries, false),
         ("DeleteItem", &deliveries, false),
     ]);
+    // OAuth clients: created, rotated, revoked, read; never deleted.
+    let client = keys::oauth_client_pk("scimc_0123456789abcdef");
+    cases.extend([
+        ("PutItem", client.as_str(), true),
+        ("UpdateItem", &client, true),
+        ("GetItem", &client, true),
+        ("DeleteItem", &client, false),
+    ]);
     assert_reach("AdminFunction", &cases);
+}
+
+#[test]
+fn the_token_function_reads_a_client_and_its_tenant_and_writes_nothing() {
+    let k = keys();
+    let client = keys::oauth_client_pk("scimc_0123456789abcdef");
+    let mut cases = vec![
+        ("GetItem", client.as_str(), true),
+        ("GetItem", &k.tenant, true),
+    ];
+    for action in ITEM_ACTIONS.iter().filter(|a| **a != "GetItem") {
+        cases.push((action, client.as_str(), false));
+        cases.push((action, k.tenant.as_str(), false));
+    }
+    for pk in [
+        &k.user,
+        &k.group,
+        &k.token,
+        &k.audit,
+        &k.email,
+        &k.tenant_name,
+    ] {
+        for action in ITEM_ACTIONS {
+            cases.push((action, pk.as_str(), false));
+        }
+    }
+    assert_reach("TokenFunction", &cases);
+    let text = format!("{:?}", statements(&template_text(), "TokenFunction"));
+    assert!(!text.contains("WebhookKeySecret"), "{text}");
 }
 
 #[test]
@@ -298,6 +336,7 @@ fn each_scim_function_has_the_reserved_concurrency_the_parameter_sets_unreserved
         "GroupsFunction",
         "BulkFunction",
         "DiscoveryFunction",
+        "TokenFunction",
     ] {
         let properties = resource_properties(&template, function);
         let reserved = properties
