@@ -91,7 +91,7 @@ test-scale: tools
 # and the speed buys coverage. Crashes land in fuzz/artifacts/<target>/; the growing corpus in
 # fuzz/corpus/<target>/ (both git-ignored); fuzz/seeds/ holds the committed seeds.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= filter_parse patch_path patch_request codec_normalize json_strict cursor_decode webhook_url bulk_request scim11_body
+FUZZ_TARGETS ?= filter_parse patch_path patch_request codec_normalize json_strict cursor_decode webhook_url bulk_request scim11_body token_request
 CARGO_FUZZ_ROOT ?= $(CURDIR)/.tools/cargo
 CARGO_FUZZ := $(CARGO_FUZZ_ROOT)/bin/cargo-fuzz
 $(CARGO_FUZZ):

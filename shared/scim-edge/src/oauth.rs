@@ -44,7 +44,8 @@ impl<F: JwksFetcher> TokenEndpoint<F> {
     /// Answers one request. Never fails: every refusal is an OAuth error response.
     pub async fn handle(&self, request: Request, request_id: &str) -> Response {
         let started = Instant::now();
-        let result = self.grant(&request).await;
+        let mut named = None;
+        let result = self.grant(&request, &mut named).await;
         let (response, client_id, tenant, refusal) = match result {
             Ok(issued) => (
                 Response::json(
@@ -60,7 +61,8 @@ impl<F: JwksFetcher> TokenEndpoint<F> {
                 Some(issued.tenant),
                 None,
             ),
-            Err(err) => (error_response(&err, &request), None, None, Some(err)),
+            // The client id the request named (not a secret), so refusals can be traced.
+            Err(err) => (error_response(&err, &request), named, None, Some(err)),
         };
         let status = response.status;
         tracing::info!(
@@ -87,7 +89,11 @@ impl<F: JwksFetcher> TokenEndpoint<F> {
             .with_header("pragma", "no-cache")
     }
 
-    async fn grant(&self, request: &Request) -> Result<scim_ops::oauth::IssuedToken, OAuthError> {
+    async fn grant(
+        &self,
+        request: &Request,
+        named: &mut Option<String>,
+    ) -> Result<scim_ops::oauth::IssuedToken, OAuthError> {
         match Target::parse(&request.path) {
             Ok(Target {
                 route: Route::Token,
@@ -105,6 +111,15 @@ impl<F: JwksFetcher> TokenEndpoint<F> {
             request.header("authorization"),
             &request.body,
         )?;
+        *named = Some(
+            token_request
+                .auth
+                .client_id()
+                .chars()
+                .take(64)
+                .filter(|c| !c.is_control())
+                .collect(),
+        );
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
