@@ -38,17 +38,7 @@ impl App {
     /// Builds the app from the environment: one SDK config, one secret read, one store.
     pub async fn from_env() -> Result<Self, StartupError> {
         let config = Config::from_env()?;
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            // Pinned, not left to the SDK's defaults of the day: standard mode, 3 tries per call
-            // with full-jitter backoff (under 1 s, then under 2 s), so a throttled call gives up
-            // within ~3 s, well inside the 29 s function timeout; the client then gets 429/503
-            // with Retry-After and retries the request itself (tests/tests/api/faults/).
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
-            .load()
-            .await;
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-        let hasher = scim_store::tokens::load_hasher(&secrets, &config.token_key_secret_id).await?;
-        let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), config.table.clone());
+        let (store, hasher) = load_store_and_key(&config).await?;
         Ok(Self::new(config, store, hasher))
     }
 
@@ -252,6 +242,25 @@ impl App {
             Err(err) => Err((err, Some(principal))),
         }
     }
+}
+
+/// What every HTTP function builds once per cold start: the SDK config, the token key (one
+/// Secrets Manager read) and the store.
+pub(crate) async fn load_store_and_key(
+    config: &Config,
+) -> Result<(Store, TokenHasher), StartupError> {
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        // Pinned, not left to the SDK's defaults of the day: standard mode, 3 tries per call
+        // with full-jitter backoff (under 1 s, then under 2 s), so a throttled call gives up
+        // within ~3 s, well inside the 29 s function timeout; the client then gets 429/503
+        // with Retry-After and retries the request itself (tests/tests/api/faults/).
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
+        .load()
+        .await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
+    let hasher = scim_store::tokens::load_hasher(&secrets, &config.token_key_secret_id).await?;
+    let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), config.table.clone());
+    Ok((store, hasher))
 }
 
 /// Store call counts at the pipeline's stages, to attribute calls to each.

@@ -26,15 +26,29 @@ where
                 Error::from(e.to_string())
             })?,
     );
-    lambda_http::run(service_fn(move |event: lambda_http::Request| {
+    serve(move |request, request_id| {
         let endpoint = Arc::clone(&endpoint);
+        async move { endpoint.handle(request, &request_id).await }
+    })
+    .await
+}
+
+/// The runtime loop: each event becomes a [`Request`], `handle` answers it with the
+/// invocation's request id, and the [`Response`] goes back to API Gateway.
+async fn serve<H, Fut>(handle: H) -> Result<(), Error>
+where
+    H: Fn(Request, String) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send,
+{
+    let handle = Arc::new(handle);
+    lambda_http::run(service_fn(move |event: lambda_http::Request| {
+        let handle = Arc::clone(&handle);
         async move {
             let request_id = event
                 .lambda_context_ref()
                 .map(|c| c.request_id.clone())
                 .unwrap_or_default();
-            let response = endpoint.handle(convert_request(event), &request_id).await;
-            convert_response(response)
+            convert_response(handle(convert_request(event), request_id).await)
         }
     }))
     .await
@@ -47,18 +61,10 @@ pub async fn run(family: Family) -> Result<(), Error> {
         tracing::error!(error = %e, "cold start failed");
         Error::from(e.to_string())
     })?);
-    lambda_http::run(service_fn(move |event: lambda_http::Request| {
+    serve(move |request, request_id| {
         let app = Arc::clone(&app);
-        async move {
-            let request_id = event
-                .lambda_context_ref()
-                .map(|c| c.request_id.clone())
-                .unwrap_or_default();
-            let request = convert_request(event);
-            let response = app.handle(family, request, &request_id).await;
-            convert_response(response)
-        }
-    }))
+        async move { app.handle(family, request, &request_id).await }
+    })
     .await
 }
 

@@ -27,13 +27,7 @@ impl<F: JwksFetcher> TokenEndpoint<F> {
     /// tokens' signing key is derived), one store.
     pub async fn from_env(fetcher: F) -> Result<Self, StartupError> {
         let config = Config::from_env()?;
-        let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3))
-            .load()
-            .await;
-        let secrets = aws_sdk_secretsmanager::Client::new(&sdk);
-        let hasher = scim_store::tokens::load_hasher(&secrets, &config.token_key_secret_id).await?;
-        let store = Store::new(&aws_sdk_dynamodb::Config::from(&sdk), config.table.clone());
+        let (store, hasher) = crate::app::load_store_and_key(&config).await?;
         let lifetime = Duration::from_secs(config.access_token_hours * 3600);
         Ok(Self {
             store,
