@@ -134,7 +134,8 @@ fn error_response(err: &OAuthError, request: &Request) -> Response {
     if err.status() == 401 && used_basic {
         response = response.with_header("www-authenticate", "Basic realm=\"oauth2\"");
     }
-    if err.status() == 405 || request.method != Method::Post {
+    // A method other than POST: the error says so, and `Allow` names the one method.
+    if request.method != Method::Post {
         response = response.with_header("allow", "POST");
     }
     if err.status() == 503 {
